@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ftp_parse - the FTP control-line parser and formatter of ftp-portmap.
+ *
+ * One pure C implementation (src/ftp_parse.c) compiled into the kernel
+ * module, the userspace unit tests and the libFuzzer harness.  No
+ * allocation, no global state, nothing from libc or the kernel beyond the
+ * few types and helpers of ftp_parse_shim.h.
+ *
+ * A "line" is everything up to and including LF.  A CR is only valid as
+ * the byte right before LF.
+ *
+ * Classification (docs/parser.md has the full rules):
+ * - Client lines: the command word is the first bytes of the line, any
+ *   case, and must be exactly PORT, EPRT, PASV, EPSV, AUTH or CCC followed
+ *   by SP, CR, NUL or the end of the line ("PORTX", "RETR PORT ..." and
+ *   " PORT ..." are FP_K_OTHER).  AUTH is FP_K_AUTH only with mechanism
+ *   TLS, SSL, TLS-C or TLS-P (any case); other mechanisms are FP_K_OTHER.
+ *   Arguments of PASV, CCC and AUTH are not looked at.
+ * - Server lines: the code is the first three bytes, 227, 229 or 234,
+ *   followed by SP, CR, NUL or the end of the line.  "227-" (a line of a
+ *   multi-line reply) and every other code are FP_K_OTHER.
+ * - A line of interest (any kind but FP_K_OTHER) is FP_K_REJECT when it is
+ *   longer than FP_LINE_MAX (FP_R_TOOLONG), holds a NUL (FP_R_NUL) or a CR
+ *   anywhere but right before the LF (FP_R_BARECR).  A line of no interest
+ *   is FP_K_OTHER whatever its length and bytes.
+ * - 227: the tuple is the first digit run followed by ',' after the code,
+ *   read as six comma-separated numbers; no such run: FP_K_227_NOADDR.
+ * - 229: the endpoint is the first '(' followed by three equal bytes.
+ * - Numbers are 1..5 digits (leading zeros allowed), longer runs are
+ *   FP_R_OVERFLOW; EPRT dotted quads allow no leading zeros.  Delimiters
+ *   (EPRT, 229) are printable 33..126 but not digits.
+ */
+#ifndef FTP_PARSE_H
+#define FTP_PARSE_H
+
+#include "ftp_parse_shim.h"
+
+/*
+ * The longest line (including CR LF) looked at; a longer line of interest
+ * is FP_K_REJECT/FP_R_TOOLONG, a longer line of no interest FP_K_OTHER.
+ */
+#define FP_LINE_MAX		512
+/* Longest text fp_format() can produce ("|2|" + 45-char IPv6 + "|65535|"). */
+#define FP_FORMAT_MAX		64
+
+enum fp_dir {
+	FP_DIR_CLIENT = 0,	/* client -> server: commands */
+	FP_DIR_SERVER = 1,	/* server -> client: replies */
+};
+
+enum fp_kind {
+	FP_K_OTHER = 0,		/* a line of no interest */
+	FP_K_PORT,		/* PORT h1,h2,h3,h4,p1,p2 */
+	FP_K_EPRT,		/* EPRT <d>1|2<d>addr<d>port<d> */
+	FP_K_PASV,		/* PASV */
+	FP_K_EPSV,		/* EPSV [1|2|ALL]: see fp_line.arg */
+	FP_K_AUTH,		/* AUTH TLS|SSL|TLS-C|TLS-P ... */
+	FP_K_CCC,		/* CCC */
+	FP_K_227,		/* 227 with an address tuple */
+	FP_K_227_NOADDR,	/* 227 whose text has no tuple ("227 Logout.") */
+	FP_K_229,		/* 229 ... (<d><d><d>port<d>) */
+	FP_K_234,		/* 234: security exchange (TLS) accepted */
+	FP_K_REJECT,		/* a line of interest failing validation */
+	FP_K__COUNT
+};
+
+enum fp_reason {
+	FP_R_OK = 0,
+	FP_R_SYNTAX,		/* malformed: missing/extra fields, junk */
+	FP_R_OCTET,		/* address number above 255 */
+	FP_R_PORT,		/* port 0 or above 65535 */
+	FP_R_OVERFLOW,		/* a digit run too long to be a number */
+	FP_R_FAMILY,		/* EPRT family not 1/2 or not matching addr */
+	FP_R_DELIM,		/* EPRT/229 delimiter not printable 33..126 */
+	FP_R_ADDR,		/* EPRT address text not a valid address */
+	FP_R_TOOLONG,		/* line longer than FP_LINE_MAX */
+	FP_R_NUL,		/* NUL byte inside the line */
+	FP_R_BARECR,		/* CR not followed by LF inside the line */
+	FP_R__COUNT
+};
+
+/* EPSV argument, in fp_line.arg for FP_K_EPSV. */
+enum fp_epsv_arg {
+	FP_EPSV_NONE = 0,
+	FP_EPSV_1,
+	FP_EPSV_2,
+	FP_EPSV_ALL,
+};
+
+struct fp_endpoint {
+	fp_u8 family;		/* 0: none (229 carries a port only), 4, 6 */
+	fp_u8 addr[16];		/* network order; IPv4 in addr[0..3] */
+	fp_u16 port;		/* host order */
+};
+
+struct fp_line {
+	enum fp_kind kind;
+	enum fp_reason reason;	/* FP_R_OK unless kind == FP_K_REJECT */
+	/*
+	 * For FP_K_REJECT: the kind it would have been (FP_K_227 for any
+	 * 227); otherwise equal to kind.
+	 */
+	enum fp_kind want;
+	fp_u8 arg;		/* FP_K_EPSV: enum fp_epsv_arg */
+	char delim;		/* FP_K_EPRT / FP_K_229: the delimiter used */
+	struct fp_endpoint ep;	/* PORT, EPRT, 227, 229 */
+	/*
+	 * Byte ranges, as offsets from the start of the line:
+	 * ep_off/ep_len   - the whole endpoint text that fp_format() output
+	 *                   replaces: PORT/227 "h1,h2,h3,h4,p1,p2";
+	 *                   EPRT "<d>1<d>addr<d>port<d>"; 229 "<d><d><d>port<d>"
+	 * addr_off/len    - the address part alone: PORT/227 "h1,h2,h3,h4",
+	 *                   EPRT "addr"; 0/0 for 229
+	 */
+	fp_u16 ep_off, ep_len;
+	fp_u16 addr_off, addr_len;
+	/*
+	 * The line's length including LF.  (fp_u32, not fp_u16: a line of
+	 * no interest may be longer than 65535 bytes.)
+	 */
+	fp_u32 len;
+};
+
+/*
+ * fp_parse_line - classify and parse one complete line.
+ * @line: the line, @len bytes including the terminating LF (a missing LF
+ *        is tolerated: the line is taken to end at @len, and a CR as its
+ *        last byte counts as the CR of CR LF).  Should @line hold an LF
+ *        before @len, the line ends at that first LF (out->len says so).
+ * @dir:  which way the line travels.
+ * @out:  result; always fully written.  For FP_K_REJECT ep, delim, arg
+ *        and the ranges are all zero.
+ */
+void fp_parse_line(const char *line, fp_size len, enum fp_dir dir,
+		   struct fp_line *out);
+
+/*
+ * fp_line_len - length of the first line in @buf including its LF, or 0
+ * when @buf holds no LF.
+ */
+fp_size fp_line_len(const char *buf, fp_size len);
+
+/*
+ * Scanning a buffer: every complete line, in order.
+ *
+ *	struct fp_scan s;
+ *	struct fp_line l;
+ *	fp_size off;
+ *	fp_scan_init(&s, buf, len, dir);
+ *	while (fp_scan_next(&s, &l, &off))
+ *		... line at buf + off, l.len bytes ...
+ *	then s.pos is the offset of the incomplete tail (== len if none).
+ */
+struct fp_scan {
+	const char *buf;
+	fp_size len;
+	fp_size pos;
+	enum fp_dir dir;
+};
+
+void fp_scan_init(struct fp_scan *s, const char *buf, fp_size len,
+		  enum fp_dir dir);
+int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off);
+
+/*
+ * fp_prefix - what an incomplete line (no LF yet) can still become.
+ * Returns FP_K_OTHER when no completion can make it a line of interest,
+ * FP_K__COUNT when it is too short to tell, else the kind it is heading
+ * for (FP_K_PORT, FP_K_EPRT, FP_K_227, FP_K_229, ...).  When the address
+ * text has started, *addr_off is set to its offset in the line, else to 0.
+ *
+ * Precisely: for any completion, the complete line's kind K' relates to
+ * the returned K as follows.  K == FP_K_OTHER: K' == FP_K_OTHER.  K a kind
+ * of interest: K' == K, or K' == FP_K_REJECT with want == K, or (K ==
+ * FP_K_227) K' == FP_K_227_NOADDR.  "Address text" means the endpoint text
+ * fp_line.ep_off would point at (PORT/227 "h1,...", EPRT the first
+ * delimiter, 229 the first delimiter after '('); *addr_off is never
+ * after the completed line's ep_off, and equals it once the prefix holds
+ * the whole endpoint.  For 227 and 229 it can be tentative (a digit run
+ * at the end of the prefix may or may not become the tuple).  Bytes from
+ * an LF on are ignored, as are bytes past FP_LINE_MAX.  @addr_off may be
+ * NULL.
+ */
+enum fp_kind fp_prefix(const char *line, fp_size len, enum fp_dir dir,
+		       fp_u16 *addr_off);
+
+/*
+ * fp_format - the replacement text for an endpoint.
+ * @kind:  FP_K_PORT or FP_K_227 ("h1,h2,h3,h4,p1,p2", IPv4 only),
+ *         FP_K_EPRT ("<d>1<d>a.b.c.d<d>port<d>" or "<d>2<d>v6<d>port<d>"),
+ *         FP_K_229 ("<d><d><d>port<d>").
+ * @ep:    the endpoint; @delim: the delimiter for EPRT/229.
+ * Returns the number of bytes written to @out (no NUL added), or 0 when
+ * @outlen is too small or @ep does not fit @kind: wrong family, port 0,
+ * a delimiter that is not printable 33..126, is a digit or occurs in the
+ * address text.  IPv6 is written as RFC 5952 says (lower case, longest
+ * zero run as "::"); IPv4-mapped addresses as "::ffff:a.b.c.d".
+ */
+fp_size fp_format(enum fp_kind kind, const struct fp_endpoint *ep, char delim,
+		  char *out, fp_size outlen);
+
+/*
+ * fp_format_addr - the address part alone, as it stands in @kind's text:
+ * "h1,h2,h3,h4" for PORT/227, dotted quad or RFC 5952 IPv6 for EPRT.
+ */
+fp_size fp_format_addr(enum fp_kind kind, const struct fp_endpoint *ep,
+		       char *out, fp_size outlen);
+
+/* Short constant names, for logs, tests and tools. */
+const char *fp_kind_name(enum fp_kind kind);
+const char *fp_reason_name(enum fp_reason reason);
+
+#endif /* FTP_PARSE_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * ftp_portmap - generic netlink interface of the ftp-portmap FTP ALG.
+ *
+ * This header is the one protocol definition shared by the kernel module
+ * (src/netlink.c) and the portmapctl tool (tools/portmapctl).
+ *
+ * Family: FTP_PORTMAP_GENL_NAME ("ftp_portmap"), version
+ * FTP_PORTMAP_GENL_VERSION.  Every command acts on the network namespace
+ * of the netlink socket and needs CAP_NET_ADMIN in the user namespace that
+ * owns it (GENL_UNS_ADMIN_PERM).  Errors carry an extended-ack message.
+ *
+ * Commands
+ * --------
+ * FPM_CMD_MAP_ADD    PORT [FAMILY + HOST4|HOST6]        add a mapping
+ * FPM_CMD_MAP_DEL    PORT [FAMILY + HOST4|HOST6]        delete a mapping
+ * FPM_CMD_MAP_GET    doit: PORT [host]: one mapping, with COUNTERS
+ *                    dumpit: every mapping, ordered by port, with COUNTERS
+ * FPM_CMD_MAP_FLUSH  -                                  delete all mappings
+ * FPM_CMD_STATS_GET  -     reply: STATS (nested FPM_STAT_*), MAP_COUNT
+ * FPM_CMD_CONFIG_GET -     reply: STRICT, MAX_EXPECT, MAP_COUNT, MAP_MAX,
+ *                          VERSION
+ * FPM_CMD_CONFIG_SET [STRICT] [MAX_EXPECT]              change settings
+ *
+ * A mapping is identified by (PORT, host): a mapping without a host matches
+ * any server address; one with a host matches only that address.  Both may
+ * exist for the same port; the host-specific one wins.
+ */
+#ifndef _UAPI_FTP_PORTMAP_H
+#define _UAPI_FTP_PORTMAP_H
+
+#define FTP_PORTMAP_GENL_NAME		"ftp_portmap"
+#define FTP_PORTMAP_GENL_VERSION	1
+/* The conntrack helper name, for nft "ct helper" and iptables "CT". */
+#define FTP_PORTMAP_HELPER_NAME		"ftp-portmap"
+
+enum fpm_cmd {
+	FPM_CMD_UNSPEC,
+	FPM_CMD_MAP_ADD,
+	FPM_CMD_MAP_DEL,
+	FPM_CMD_MAP_GET,
+	FPM_CMD_MAP_FLUSH,
+	FPM_CMD_STATS_GET,
+	FPM_CMD_CONFIG_GET,
+	FPM_CMD_CONFIG_SET,
+	__FPM_CMD_MAX
+};
+#define FPM_CMD_MAX (__FPM_CMD_MAX - 1)
+
+enum fpm_attr {
+	FPM_A_UNSPEC,
+	FPM_A_PAD,
+	FPM_A_PORT,		/* u16, host order, 1..65535 */
+	FPM_A_FAMILY,		/* u8, AF_INET or AF_INET6: present iff a host */
+	FPM_A_HOST4,		/* binary, 4 bytes, network order */
+	FPM_A_HOST6,		/* binary, 16 bytes, network order */
+	FPM_A_COUNTERS,		/* nested, FPM_CTR_* (u64 each) */
+	FPM_A_STATS,		/* nested, FPM_STAT_* (u64 each) */
+	FPM_A_STRICT,		/* u8, 0 or 1 */
+	FPM_A_MAX_EXPECT,	/* u32, pending expectations per connection */
+	FPM_A_MAP_COUNT,	/* u32, mappings in this namespace */
+	FPM_A_MAP_MAX,		/* u32, the most mappings a namespace may hold */
+	FPM_A_VERSION,		/* string, module version */
+	__FPM_A_MAX
+};
+#define FPM_A_MAX (__FPM_A_MAX - 1)
+
+/* Per-mapping counters, nested in FPM_A_COUNTERS. */
+enum fpm_ctr {
+	FPM_CTR_UNSPEC,
+	FPM_CTR_PAD,
+	FPM_CTR_CONNS,		/* control connections the mapping matched */
+	FPM_CTR_LINES,		/* control lines parsed on those connections */
+	FPM_CTR_EXPECTS,	/* data-channel expectations created */
+	FPM_CTR_REWRITES,	/* addresses/ports rewritten for NAT */
+	__FPM_CTR_MAX
+};
+#define FPM_CTR_MAX (__FPM_CTR_MAX - 1)
+
+/* Per-namespace counters, nested in FPM_A_STATS. */
+enum fpm_stat {
+	FPM_STAT_UNSPEC,
+	FPM_STAT_PAD,
+	FPM_STAT_CONNS,		/* control connections helped (any way) */
+	FPM_STAT_LINES,		/* control lines parsed */
+	FPM_STAT_EXPECTS,	/* expectations created */
+	FPM_STAT_REWRITES,	/* NAT rewrites done */
+	FPM_STAT_PARSE_REJECT,	/* lines of interest that failed validation */
+	FPM_STAT_ADDR_MISMATCH,	/* data address is not the control peer's */
+	FPM_STAT_PORT_LOW,	/* data port below 1024 refused (strict) */
+	FPM_STAT_EXPECT_FAIL,	/* expectation could not be created */
+	FPM_STAT_EXPECT_LIMIT,	/* refused: too many pending expectations */
+	FPM_STAT_UNPAIRED,	/* reply without request, command from server */
+	FPM_STAT_REWRITE_FAIL,	/* NAT mangling failed */
+	FPM_STAT_LINE_TOOLONG,	/* over-long lines given up */
+	FPM_STAT_TLS,		/* connections that went encrypted (AUTH) */
+	FPM_STAT_CCC,		/* connections back to clear text (CCC) */
+	FPM_STAT_OOO,		/* out-of-order segments not parsed */
+	FPM_STAT_NOMEM,		/* per-connection state could not be had */
+	__FPM_STAT_MAX
+};
+#define FPM_STAT_MAX (__FPM_STAT_MAX - 1)
+
+#endif /* _UAPI_FTP_PORTMAP_H */

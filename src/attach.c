@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * attach.c - give mapped control connections the ftp-portmap helper.
+ *
+ * A hook right after destination NAT (PRE_ROUTING and LOCAL_OUT, IPv4
+ * and IPv6) looks at every new, unconfirmed TCP connection: when its
+ * destination port as the client sent it, or as the server receives it
+ * after DNAT, is in the namespace's table (and the mapping's host, if it
+ * has one, is the destination before or after DNAT), the helper is
+ * attached - unless the connection already has a helper.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+
+#include "ftp_portmap.h"
+#include "helper.h"
+
+/* Host-specific beats wildcard; among equals, the first asked wins. */
+static struct fpm_map *fpm_better(struct fpm_map *a, struct fpm_map *b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return (!a->key.family && b->key.family) ? b : a;
+}
+
+static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct)
+{
+	const struct nf_conntrack_tuple *orig, *reply;
+	const union nf_inet_addr *addr[2];
+	struct fpm_map *best = NULL;
+	u16 port[2];
+	u8 family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	int i, j;
+
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	/* Destination as sent by the client, and as received after DNAT. */
+	port[0] = ntohs(orig->dst.u.tcp.port);
+	port[1] = ntohs(reply->src.u.tcp.port);
+	addr[0] = &orig->dst.u3;
+	addr[1] = &reply->src.u3;
+
+	for (i = 0; i < 2; i++) {
+		if (i && port[1] == port[0])
+			break;
+		for (j = 0; j < 2; j++) {
+			if (j && nf_inet_addr_cmp(addr[0], addr[1]))
+				break;
+			best = fpm_better(best, fpm_map_lookup(fn, port[i],
+							       family,
+							       addr[j]));
+			if (best && best->key.family)
+				return best;
+		}
+	}
+	return best;
+}
+
+static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct fpm_net *fn = priv;
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct;
+	struct fpm_map *m;
+
+	if (!READ_ONCE(fn->count))
+		return NF_ACCEPT;
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct) ||
+	    nf_ct_is_template(ct) || nf_ct_protonum(ct) != IPPROTO_TCP ||
+	    test_bit(IPS_HELPER_BIT, &ct->status) || ct->master)
+		return NF_ACCEPT;
+
+	m = fpm_match(fn, ct);
+	if (m)
+		fpm_helper_attach(fn, ct, m);
+	return NF_ACCEPT;
+}
+
+/* After DNAT has chosen the real server, before filtering and SNAT. */
+#define FPM_HOOK_PRIO	(NF_IP_PRI_NAT_DST + 1)
+
+static const struct nf_hook_ops fpm_attach_ops[] = {
+	{
+		.hook = fpm_attach_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = FPM_HOOK_PRIO,
+	},
+	{
+		.hook = fpm_attach_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = FPM_HOOK_PRIO,
+	},
+	{
+		.hook = fpm_attach_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = FPM_HOOK_PRIO,
+	},
+	{
+		.hook = fpm_attach_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = FPM_HOOK_PRIO,
+	},
+};
+
+int fpm_attach_net_init(struct net *net)
+{
+	struct fpm_net *fn = fpm_pernet(net);
+	unsigned int i;
+	int err;
+
+	BUILD_BUG_ON(sizeof(fn->hook_ops) < sizeof(fpm_attach_ops));
+	memcpy(fn->hook_ops, fpm_attach_ops, sizeof(fpm_attach_ops));
+	for (i = 0; i < ARRAY_SIZE(fpm_attach_ops); i++)
+		fn->hook_ops[i].priv = fn;
+	err = nf_register_net_hooks(net, fn->hook_ops,
+				    ARRAY_SIZE(fpm_attach_ops));
+	if (err)
+		pr_err("cannot register netfilter hooks: %d\n", err);
+	return err;
+}
+
+void fpm_attach_net_exit(struct net *net)
+{
+	struct fpm_net *fn = fpm_pernet(net);
+
+	nf_unregister_net_hooks(net, fn->hook_ops, ARRAY_SIZE(fpm_attach_ops));
+}
