@@ -173,14 +173,16 @@ int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off);
  * Precisely: for any completion, the complete line's kind K' relates to
  * the returned K as follows.  K == FP_K_OTHER: K' == FP_K_OTHER.  K a kind
  * of interest: K' == K, or K' == FP_K_REJECT with want == K, or (K ==
- * FP_K_227) K' == FP_K_227_NOADDR.  "Address text" means the endpoint text
- * fp_line.ep_off would point at (PORT/227 "h1,...", EPRT the first
- * delimiter, 229 the first delimiter after '('); *addr_off is never
- * after the completed line's ep_off, and equals it once the prefix holds
- * the whole endpoint.  For 227 and 229 it can be tentative (a digit run
- * at the end of the prefix may or may not become the tuple).  Bytes from
- * an LF on are ignored, as are bytes past FP_LINE_MAX.  @addr_off may be
- * NULL.
+ * FP_K_227) K' == FP_K_227_NOADDR.  Once the answer is not FP_K__COUNT,
+ * longer prefixes give the same answer.  *addr_off is where the completed
+ * line's fp_line.addr_off will be (PORT/227 "h1,...", EPRT the address
+ * after "<d>af<d>"; 229, which has no address, its ep_off: the first
+ * delimiter after '('), set once at least one byte of that text is in the
+ * prefix.  It is never after the completed line's offset, and equals it
+ * once the prefix holds the whole endpoint.  For 227 and 229 it can be
+ * tentative (a digit run at the end of the prefix may or may not become
+ * the tuple).  Bytes from an LF on are ignored, as are bytes past
+ * FP_LINE_MAX.  @addr_off may be NULL.
  */
 enum fp_kind fp_prefix(const char *line, fp_size len, enum fp_dir dir,
 		       fp_u16 *addr_off);

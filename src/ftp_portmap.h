@@ -135,6 +135,7 @@ void fpm_attach_net_exit(struct net *net);
 
 /* helper.c */
 int fpm_helper_init(void);
+void fpm_helper_quiesce(void);
 void fpm_helper_exit(void);
 
 #endif /* FTP_PORTMAP_H */

@@ -90,7 +90,6 @@ struct fpm_edit {
 
 void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct,
 		       struct fpm_map *m);
-void fpm_helper_quiesce(void);
 extern bool fpm_exiting;
 
 /* nat.c */

@@ -91,6 +91,8 @@ err_helper:
 static void __exit fpm_exit(void)
 {
 	fpm_genl_exit();
+	/* Connections stay; their helper stops using what goes next. */
+	fpm_helper_quiesce();
 	unregister_pernet_subsys(&fpm_net_ops);
 	fpm_helper_exit();
 	pr_info("unloaded\n");

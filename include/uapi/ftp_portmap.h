@@ -8,7 +8,22 @@
  * Family: FTP_PORTMAP_GENL_NAME ("ftp_portmap"), version
  * FTP_PORTMAP_GENL_VERSION.  Every command acts on the network namespace
  * of the netlink socket and needs CAP_NET_ADMIN in the user namespace that
- * owns it (GENL_UNS_ADMIN_PERM).  Errors carry an extended-ack message.
+ * owns it (GENL_UNS_ADMIN_PERM) -- the reads (MAP_GET, its dump,
+ * STATS_GET, CONFIG_GET) too: the table describes the administrator's
+ * servers.  Errors carry an extended-ack message (set NETLINK_EXT_ACK).
+ *
+ * Validation is strict for every command: reserved genl header bits,
+ * unknown attributes and attributes a command does not take are refused
+ * (EINVAL), and so is a wrong attribute length.  PORT must be 1..65535
+ * (ERANGE, "port out of range (1..65535)"); FAMILY must be AF_INET or
+ * AF_INET6 and come with exactly the matching HOST4/HOST6 ("host address
+ * family mismatch"); STRICT is 0 or 1; MAX_EXPECT is
+ * 1..64 (ERANGE, "max-expect out of range (1..64)").
+ * MAP_ADD fails with EEXIST ("mapping exists") or ENOSPC (table full);
+ * MAP_DEL and the MAP_GET doit with ENOENT ("no such mapping").  A
+ * CONFIG_SET without STRICT and MAX_EXPECT is EINVAL ("nothing to set").
+ * Replies carry no FPM_A_PAD today; 64-bit counters are padded with the
+ * nest's own PAD attribute.
  *
  * Commands
  * --------
