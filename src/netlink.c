@@ -34,57 +34,29 @@ static struct genl_family fpm_genl_family;
 		NL_SET_ERR_MSG(__ea, msg);			\
 } while (0)
 
-static int fpm_validate_port(const struct nlattr *attr,
-			     struct netlink_ext_ack *extack)
-{
-	if (nla_get_u16(attr) == 0) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "port out of range (1..65535)");
-		return -ERANGE;
-	}
-	return 0;
-}
-
-static int fpm_validate_family(const struct nlattr *attr,
-			       struct netlink_ext_ack *extack)
-{
-	u8 family = nla_get_u8(attr);
-
-	if (family != AF_INET && family != AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "address family must be AF_INET or AF_INET6");
-		return -EAFNOSUPPORT;
-	}
-	return 0;
-}
-
-static int fpm_validate_max_expect(const struct nlattr *attr,
-				   struct netlink_ext_ack *extack)
-{
-	u32 val = nla_get_u32(attr);
-
-	BUILD_BUG_ON(FPM_MAX_EXPECT_LIMIT != 64);
-	if (val < 1 || val > FPM_MAX_EXPECT_LIMIT) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "max-expect out of range (1..64)");
-		return -ERANGE;
-	}
-	return 0;
-}
+/*
+ * Ranges live in the policies, so that they are checked before any op
+ * runs and can be read back (CTRL_CMD_GETPOLICY, and the extended ack of
+ * a refused attribute carries its policy: portmapctl turns that into
+ * "max-expect out of range (1..64)").  No NLA_POLICY_VALIDATE_FN on
+ * integers: on 6.1 its function pointer aliases min/max and dumping such
+ * a policy into an extack WARNs in nla_get_range_unsigned().
+ */
 
 /* MAP_ADD, MAP_DEL, MAP_GET: a mapping key. */
 static const struct nla_policy fpm_map_policy[FPM_A_HOST6 + 1] = {
-	[FPM_A_PORT]	= NLA_POLICY_VALIDATE_FN(NLA_U16, fpm_validate_port),
-	[FPM_A_FAMILY]	= NLA_POLICY_VALIDATE_FN(NLA_U8, fpm_validate_family),
-	[FPM_A_HOST4]	= NLA_POLICY_EXACT_LEN(4),
-	[FPM_A_HOST6]	= NLA_POLICY_EXACT_LEN(16),
+	[FPM_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	/* AF_INET..AF_INET6; fpm_parse_key() refuses what lies between */
+	[FPM_A_FAMILY]	= NLA_POLICY_RANGE(NLA_U8, AF_INET, AF_INET6),
+	[FPM_A_HOST4]	= NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[FPM_A_HOST6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 };
 
 /* CONFIG_SET: the settings. */
 static const struct nla_policy fpm_config_policy[FPM_A_MAX_EXPECT + 1] = {
 	[FPM_A_STRICT]		= NLA_POLICY_MAX(NLA_U8, 1),
-	[FPM_A_MAX_EXPECT]	= NLA_POLICY_VALIDATE_FN(NLA_U32,
-							 fpm_validate_max_expect),
+	[FPM_A_MAX_EXPECT]	= NLA_POLICY_RANGE(NLA_U32, 1,
+						   FPM_MAX_EXPECT_LIMIT),
 };
 
 /*
@@ -116,6 +88,11 @@ static int fpm_parse_key(struct nlattr **attrs, struct fpm_key *key,
 	}
 
 	key->family = nla_get_u8(fam);
+	if (key->family != AF_INET && key->family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, fam,
+				    "address family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
 	if (h4 && h6) {
 		NL_SET_ERR_MSG_ATTR(extack, h6,
 				    "host address family mismatch");
