@@ -21,15 +21,10 @@
 #define FPM_SINCE(v, p)	(FPM_KV(v, p) <= (FPM_KERNEL))
 
 /*
- * 6.1: genl_family.resv_start_op makes the core reject unknown header
- * bits and attributes of every op below it; older kernels validate
- * strictly per op through GENL_DONT_VALIDATE_* not being set.
+ * Generic netlink: 6.1 added genl_family.resv_start_op; left at zero (as
+ * new families should) every op is validated strictly, which is what 5.10
+ * to 6.0 do for ops without GENL_DONT_VALIDATE_* flags.  Nothing to do.
  */
-#if FPM_SINCE(6, 1)
-#define FPM_GENL_RESV_START_OP(op)	.resv_start_op = (op),
-#else
-#define FPM_GENL_RESV_START_OP(op)
-#endif
 
 /* 6.2 renamed prandom_u32_max() to get_random_u32_below(). */
 #if FPM_SINCE(6, 2)

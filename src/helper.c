@@ -320,7 +320,7 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 	const union nf_inet_addr *daddr;
 	struct nf_conn_help *help = nfct_help(s->ct);
 	bool strict = READ_ONCE(s->fn->strict);
-	bool own, streamed, whole;
+	bool own, streamed, whole, addr_only = false;
 	__be16 port = htons(pl->ep.port);
 	u16 used;
 
@@ -367,13 +367,26 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 			  IPPROTO_TCP, NULL, &port);
 
 	streamed = d->flags & (FPM_D_STREAM | FPM_D_NOREW);
-	/* Is all of the endpoint text in bytes never forwarded before? */
-	whole = !streamed && !before(line_seq + pl->ep_off, s->fresh);
+	/*
+	 * Rewrite the whole endpoint (the port may change) when all of its
+	 * text is in bytes never forwarded before; else the address alone,
+	 * if that is (EPRT cut before its address); else it was rewritten
+	 * as it passed, or cannot be, and the port must stay.
+	 */
+	if (!streamed && !before(line_seq + pl->ep_off, s->fresh)) {
+		whole = true;
+	} else {
+		whole = false;
+		addr_only = !streamed && pl->ep.family &&
+			    !before(line_seq + pl->addr_off, s->fresh);
+	}
 
 	if (s->nat && own) {
 		struct fp_endpoint nep;
 		char rep[FP_FORMAT_MAX];
 		unsigned int rlen;
+		u32 at;
+		u16 olen;
 		u8 idx;
 
 		used = fpm_nat_expect(exp, s->dir, pl->ep.port, !whole);
@@ -383,8 +396,7 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 			goto out;
 		}
 		fpm_count(s, FPM_STAT_EXPECTS, FPM_CTR_EXPECTS);
-		if (!whole) {
-			/* Address rewritten as it passed (or not needed). */
+		if (!whole && !addr_only) {
 			if (d->flags & FPM_D_STREAM)
 				fpm_count(s, FPM_STAT_REWRITES,
 					  FPM_CTR_REWRITES);
@@ -399,18 +411,24 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 			       &named, used, &nep);
 		if (!pl->ep.family)
 			nep.family = 0;
-		rlen = fp_format(pl->kind, &nep, pl->delim, rep, sizeof(rep));
+		if (whole) {
+			at = line_seq + pl->ep_off;
+			olen = pl->ep_len;
+			rlen = fp_format(pl->kind, &nep, pl->delim, rep,
+					 sizeof(rep));
+		} else {
+			at = line_seq + pl->addr_off;
+			olen = pl->addr_len;
+			rlen = fp_format_addr(pl->kind, &nep, rep, sizeof(rep));
+		}
 		if (!rlen) {
 			fpm_count(s, FPM_STAT_REWRITE_FAIL, FPM_CTR_UNSPEC);
 			nf_ct_unexpect_related(exp);
 			goto out;
 		}
-		if (rlen == pl->ep_len &&
-		    !memcmp(rep, s->data + (line_seq + pl->ep_off - s->seq),
-			    rlen))
+		if (rlen == olen && !memcmp(rep, s->data + (at - s->seq), rlen))
 			goto out;
-		if (!fpm_rw_add(d, line_seq + pl->ep_off, pl->ep_len, rep,
-				rlen, &idx)) {
+		if (!fpm_rw_add(d, at, olen, rep, rlen, &idx)) {
 			fpm_count(s, FPM_STAT_REWRITE_FAIL, FPM_CTR_UNSPEC);
 			nf_ct_unexpect_related(exp);
 			goto out;

@@ -14,11 +14,14 @@
  *
  * Validation is strict for every command: reserved genl header bits,
  * unknown attributes and attributes a command does not take are refused
- * (EINVAL), and so is a wrong attribute length.  PORT must be 1..65535
- * (ERANGE, "port out of range (1..65535)"); FAMILY must be AF_INET or
- * AF_INET6 and come with exactly the matching HOST4/HOST6 ("host address
- * family mismatch"); STRICT is 0 or 1; MAX_EXPECT is
- * 1..64 (ERANGE, "max-expect out of range (1..64)").
+ * (EINVAL), and so is a wrong attribute length.  Value ranges are in the
+ * policies (PORT 1..65535, FAMILY AF_INET..AF_INET6, STRICT 0..1,
+ * MAX_EXPECT 1..64): a value outside is ERANGE with the core's message,
+ * the offending attribute (NLMSGERR_ATTR_OFFS) and its policy with the
+ * range (NLMSGERR_ATTR_POLICY), from which portmapctl prints e.g.
+ * "max-expect out of range (1..64)".  FAMILY must be AF_INET or AF_INET6
+ * ("address family must be AF_INET or AF_INET6") and come with exactly
+ * the matching HOST4/HOST6 ("host address family mismatch").
  * MAP_ADD fails with EEXIST ("mapping exists") or ENOSPC (table full);
  * MAP_DEL and the MAP_GET doit with ENOENT ("no such mapping").  A
  * CONFIG_SET without STRICT and MAX_EXPECT is EINVAL ("nothing to set").

@@ -216,15 +216,16 @@ static int map_add_del(uint8_t cmd, const char *name, int argc, char **argv)
 
 	describe(what, sizeof(what), name, port, family, &addr);
 	if (cmd == FPM_CMD_MAP_ADD && (err == -ENOSPC || err == -E2BIG) &&
-	    !pm_nl_not_loaded() &&
-	    (!pm_nl_errmsg() || !strstr(pm_nl_errmsg(), "max"))) {
+	    !pm_nl_not_loaded()) {
 		uint32_t max;
 
+		/* 6.1 extacks cannot carry numbers: ask for the limit. */
 		if (pm_config_map_max(&max) == 0) {
-			pm_err("%s: mapping table full (max %" PRIu32 ")",
-			       what, max);
+			pm_err("%s: mapping table full (max %" PRIu32
+			       "; module parameter max_mappings)", what, max);
 			return PM_EXIT_FAIL;
 		}
+		err = -ENOSPC;
 	}
 	return pm_nl_report(err, what);
 }

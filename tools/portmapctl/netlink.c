@@ -21,6 +21,7 @@ struct pm_nl {
 	uint32_t portid;
 	uint32_t seq;
 	uint16_t family_id;
+	bool clean;		/* the last exchange was read to its end */
 	char txbuf[8192];
 	char rxbuf[PM_NL_RXBUF];
 };
@@ -181,6 +182,7 @@ struct talk_ctx {
 	pm_nl_cb_t cb;
 	void *data;
 	int err;
+	bool finished;		/* the ack, error or NLMSG_DONE was seen */
 };
 
 static int on_data(const struct nlmsghdr *nlh, void *data)
@@ -208,6 +210,7 @@ static int on_error(const struct nlmsghdr *nlh, void *data)
 		ctx->err = -EBADMSG;
 		return MNL_CB_STOP;
 	}
+	ctx->finished = true;
 	if (e->error == 0)		/* the ack */
 		return MNL_CB_STOP;
 	ctx->err = e->error < 0 ? e->error : -e->error;
@@ -227,6 +230,7 @@ static int on_done(const struct nlmsghdr *nlh, void *data)
 	struct talk_ctx *ctx = data;
 	int err;
 
+	ctx->finished = true;
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)))
 		return MNL_CB_STOP;
 	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
@@ -248,6 +252,7 @@ int pm_nl_talk(struct pm_nl *h, struct nlmsghdr *nlh, pm_nl_cb_t cb,
 	int ret;
 
 	last_clear();
+	h->clean = false;
 	ctl[NLMSG_ERROR] = on_error;
 	ctl[NLMSG_DONE] = on_done;
 
@@ -271,6 +276,8 @@ int pm_nl_talk(struct pm_nl *h, struct nlmsghdr *nlh, pm_nl_cb_t cb,
 		}
 		if (ret == MNL_CB_STOP) {
 			ret = ctx.err;
+			/* Stopped by a callback: replies may still be queued. */
+			h->clean = ctx.finished;
 			break;
 		}
 	}
@@ -361,6 +368,13 @@ static int resolve_family(struct pm_nl *h)
 	return 0;
 }
 
+/*
+ * One socket serves a whole run (a --batch file runs thousands of
+ * commands): pm_nl_close() keeps a handle whose last exchange ended
+ * cleanly and pm_nl_open() hands it out again.
+ */
+static struct pm_nl *spare;
+
 struct pm_nl *pm_nl_open(void)
 {
 	struct pm_nl *h;
@@ -368,6 +382,11 @@ struct pm_nl *pm_nl_open(void)
 	int err;
 
 	last_clear();
+	if (spare) {
+		h = spare;
+		spare = NULL;
+		return h;
+	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		errno = ENOMEM;
@@ -386,10 +405,8 @@ struct pm_nl *pm_nl_open(void)
 
 	err = resolve_family(h);
 	if (err) {
-		bool not_loaded = last.not_loaded;
-
+		h->clean = false;
 		pm_nl_close(h);
-		last.not_loaded = not_loaded;
 		errno = -err;
 		return NULL;
 	}
@@ -406,6 +423,10 @@ void pm_nl_close(struct pm_nl *h)
 {
 	if (!h)
 		return;
+	if (h->clean && h->family_id && !spare) {
+		spare = h;
+		return;
+	}
 	if (h->sock)
 		mnl_socket_close(h->sock);
 	free(h);
