@@ -7,7 +7,8 @@
  * destination port as the client sent it, or as the server receives it
  * after DNAT, is in the namespace's table (and the mapping's host, if it
  * has one, is the destination before or after DNAT), the helper is
- * attached - unless the connection already has a helper.
+ * attached - unless the connection already has a helper.  The hooks are
+ * registered only while the namespace has mappings.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -72,8 +73,6 @@ static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
 	struct nf_conn *ct;
 	struct fpm_map *m;
 
-	if (!READ_ONCE(fn->count))
-		return NF_ACCEPT;
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct) ||
 	    nf_ct_is_template(ct) || nf_ct_protonum(ct) != IPPROTO_TCP ||
@@ -116,26 +115,35 @@ static const struct nf_hook_ops fpm_attach_ops[] = {
 	},
 };
 
-int fpm_attach_net_init(struct net *net)
+/*
+ * Hooks exist only in namespaces that have mappings: the first mapping
+ * brings them (and a conntrack reference), the last one takes them away.
+ * Called under fn->lock.
+ */
+int fpm_attach_enable(struct fpm_net *fn)
 {
-	struct fpm_net *fn = fpm_pernet(net);
 	unsigned int i;
 	int err;
 
+	lockdep_assert_held(&fn->lock);
+	err = nf_ct_netns_get(fn->net, NFPROTO_INET);
+	if (err)
+		return err;
 	BUILD_BUG_ON(sizeof(fn->hook_ops) < sizeof(fpm_attach_ops));
 	memcpy(fn->hook_ops, fpm_attach_ops, sizeof(fpm_attach_ops));
 	for (i = 0; i < ARRAY_SIZE(fpm_attach_ops); i++)
 		fn->hook_ops[i].priv = fn;
-	err = nf_register_net_hooks(net, fn->hook_ops,
+	err = nf_register_net_hooks(fn->net, fn->hook_ops,
 				    ARRAY_SIZE(fpm_attach_ops));
 	if (err)
-		pr_err("cannot register netfilter hooks: %d\n", err);
+		nf_ct_netns_put(fn->net, NFPROTO_INET);
 	return err;
 }
 
-void fpm_attach_net_exit(struct net *net)
+void fpm_attach_disable(struct fpm_net *fn)
 {
-	struct fpm_net *fn = fpm_pernet(net);
-
-	nf_unregister_net_hooks(net, fn->hook_ops, ARRAY_SIZE(fpm_attach_ops));
+	lockdep_assert_held(&fn->lock);
+	nf_unregister_net_hooks(fn->net, fn->hook_ops,
+				ARRAY_SIZE(fpm_attach_ops));
+	nf_ct_netns_put(fn->net, NFPROTO_INET);
 }

@@ -130,8 +130,8 @@ int fpm_genl_init(void);
 void fpm_genl_exit(void);
 
 /* attach.c */
-int fpm_attach_net_init(struct net *net);
-void fpm_attach_net_exit(struct net *net);
+int fpm_attach_enable(struct fpm_net *fn);
+void fpm_attach_disable(struct fpm_net *fn);
 
 /* helper.c */
 int fpm_helper_init(void);

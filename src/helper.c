@@ -99,8 +99,12 @@ static struct fpm_conn *fpm_conn_alloc(struct fpm_counters *ctr)
 
 static void fpm_conn_free(struct fpm_conn *fc)
 {
+	int i;
+
 	if (!fc)
 		return;
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		kfree(fc->dir[i].buf);
 	fpm_counters_put(fc->ctr);
 	kfree(fc);
 }
@@ -634,8 +638,12 @@ static void fpm_parse(struct fpm_seg *s, unsigned int p)
 		}
 		if (!d->len)
 			d->line_seq = s->seq + p;
-		if (d->len + take > FP_LINE_MAX) {
-			fpm_count(s, FPM_STAT_LINE_TOOLONG, FPM_CTR_UNSPEC);
+		/* A line cut across segments: held until it completes. */
+		if (!d->buf)
+			d->buf = kmalloc(FP_LINE_MAX, GFP_ATOMIC);
+		if (!d->buf || d->len + take > FP_LINE_MAX) {
+			fpm_count(s, d->buf ? FPM_STAT_LINE_TOOLONG :
+				  FPM_STAT_NOMEM, FPM_CTR_UNSPEC);
 			d->len = 0;
 			d->flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
 			if (!n)

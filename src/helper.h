@@ -14,9 +14,9 @@
 #include "ftp_portmap.h"
 
 /* Rewrites remembered per direction, for retransmissions. */
-#define FPM_HIST		8
+#define FPM_HIST		4
 /* Client commands awaiting their final reply. */
-#define FPM_CMDQ		16
+#define FPM_CMDQ		64
 /* Consecutive out-of-order segments dropped before resynchronising. */
 #define FPM_GAP_MAX		16
 
@@ -56,7 +56,7 @@ struct fpm_dir {
 	u8 tls_hdr[5];
 	u16 tls_left;		/* bytes left in the current TLS record */
 	struct fpm_rw hist[FPM_HIST];
-	char buf[FP_LINE_MAX];
+	char *buf;		/* FP_LINE_MAX bytes, allocated on first use */
 };
 
 enum {

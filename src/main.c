@@ -24,31 +24,19 @@ MODULE_PARM_DESC(max_mappings,
 static int __net_init fpm_net_init(struct net *net)
 {
 	struct fpm_net *fn = fpm_pernet(net);
-	int err;
 
 	fn->net = net;
 	mutex_init(&fn->lock);
 	fn->strict = FPM_DEFAULT_STRICT;
 	fn->max_expect = FPM_DEFAULT_MAX_EXPECT;
 
-	err = fpm_table_init(fn);
-	if (err)
-		return err;
-	err = fpm_attach_net_init(net);
-	if (err)
-		goto err_table;
-	return 0;
-
-err_table:
-	fpm_table_exit(fn);
-	return err;
+	return fpm_table_init(fn);
 }
 
 static void __net_exit fpm_net_exit(struct net *net)
 {
 	struct fpm_net *fn = fpm_pernet(net);
 
-	fpm_attach_net_exit(net);
 	fpm_table_exit(fn);
 }
 

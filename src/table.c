@@ -64,7 +64,7 @@ static void fpm_map_unlink(struct fpm_net *fn, struct fpm_map *m)
 	hlist_del_rcu(&m->node);
 	fn->count--;
 	if (!fn->count)
-		nf_ct_netns_put(fn->net, NFPROTO_INET);
+		fpm_attach_disable(fn);
 	call_rcu(&m->rcu, fpm_map_free_rcu);
 }
 
@@ -158,8 +158,8 @@ int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 		rcu_assign_pointer(fn->chunk[hi], chunk);
 	}
 	if (!fn->count) {
-		/* Mapped connections need conntrack in this namespace. */
-		err = nf_ct_netns_get(fn->net, NFPROTO_INET);
+		/* Mapped connections need conntrack and our hooks here. */
+		err = fpm_attach_enable(fn);
 		if (err) {
 			NL_SET_ERR_MSG(extack,
 				       "cannot enable connection tracking in this namespace");

@@ -1,0 +1,639 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel-path and memory benchmarks of ftp-portmap against the kernel's
+# stock FTP helper, measured in the same run.  Runs as root on a kernel
+# that can load modules: in the test VM (tests/bench/kbench.sh starts it
+# there through tests/vm/run.sh), or directly.
+#
+#   tests/bench/kbench-guest.sh [kernel] [memory]
+#
+# Topology (fresh namespaces for every measurement, nothing leaves them):
+#
+#   client 203.0.113.2/24 -- out 203.0.113.1 [router] in 10.10.10.1 -- 10.10.10.10/24 server
+#
+#   The router DNATs 203.0.113.1:2121 to 10.10.10.10:2121, its forward
+#   chain (policy drop) lets only established/related traffic and new
+#   DNATed control connections through.  Modes:
+#     none     no helper (baseline)
+#     stock    nf_conntrack_ftp + nf_nat_ftp, attached by an nft "ct helper"
+#              object of type "ftp" on port 2121
+#     portmap  ./ftp_portmap.ko, "portmapctl map add 2121"
+#              (max-expect raised to 16: the replay opens no data
+#              connections, and a corpus session has up to 8 data commands)
+#
+# kernel: build/bench/bench_ftp replays ../shared/corpus/session-client.txt
+#   (400 sessions, 9521 commands; a run takes the first BENCH_SESSIONS
+#   sessions, one TCP connection each, BENCH_JOBS at a time) against a
+#   server answering with the aligned replies of session-server.txt (227
+#   with its own address).  Lock-step: one command per segment, wait for
+#   the reply; after a 227/229 the client, after PORT/EPRT and a transfer
+#   command the server, sends the data connection's SYN (answered by a
+#   reset), which consumes the helper's expectation.  BENCH_ROUNDS rounds,
+#   the mode order rotated every round; per run: lines/s and the VM's CPU
+#   ticks from /proc/stat.  Then one run per helper (BENCH_TRACE_SESSIONS
+#   sessions) with the function_graph tracer on the helper function only
+#   (fpm_help and fpm_attach_hook; help of nf_conntrack_ftp), for the
+#   kernel time of the helper per call and per control line.  Then
+#   BENCH_PIPE_ROUNDS runs per mode pipelined, BENCH_PIPE_DEPTH commands
+#   per write.
+# memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
+#   /proc/slabinfo and /proc/meminfo before and after, per connection.
+#
+# Environment: BENCH_ROUNDS (5), BENCH_SESSIONS (100), BENCH_JOBS (4),
+# BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
+# BENCH_PIPE_DEPTH (8), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
+# BENCH_OUT (directory for the result tables; default: a temporary one,
+# printed), FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
+# BENCH_SIZEOF (file with "name size" lines from the host build,
+# optional), BENCH_HOST_LOAD and BENCH_ACCEL (for the environment line).
+#
+# Output: progress, then a table per part; the markdown results are
+# printed between "=== BEGIN RESULTS <part> ===" and "=== END RESULTS ==="
+# lines.  Exit status is non-zero only when something could not run.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+CORPUS=${BENCH_CORPUS:-$(cd "$repo/.." && pwd)/shared/corpus}
+FPM_KO=${FPM_KO:-$repo/ftp_portmap.ko}
+PORTMAPCTL=${PORTMAPCTL:-$repo/tools/portmapctl/portmapctl}
+BENCH_FTP=${BENCH_FTP:-$repo/build/bench/bench_ftp}
+ROUNDS=${BENCH_ROUNDS:-5}
+JOBS=${BENCH_JOBS:-4}
+SESSIONS=${BENCH_SESSIONS:-100}
+TRACE_SESSIONS=${BENCH_TRACE_SESSIONS:-100}
+TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-2}
+PIPE_ROUNDS=${BENCH_PIPE_ROUNDS:-1}
+PIPE_DEPTH=${BENCH_PIPE_DEPTH:-8}
+TRACE=${BENCH_TRACE:-1}
+MEM_CONNS=${BENCH_MEM_CONNS:-2000}
+MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
+PORT=2121
+MODES="none stock portmap"
+
+PUB=203.0.113.1 CLI=203.0.113.2 SRV=10.10.10.10 RIN=10.10.10.1
+
+parts=${*:-kernel memory}
+P=fpmb$$
+NS_C=$P-c NS_R=$P-r NS_S=$P-s
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fpm-bench.XXXXXX")
+OUT=${BENCH_OUT:-$WORK/out}
+mkdir -p "$OUT"
+SERVER_PID= HOLD_PID=
+T=/sys/kernel/tracing
+
+say() { echo "bench: $*"; }
+fail() { echo "bench: FAILED: $*" >&2; exit 1; }
+
+# ---- checks ----------------------------------------------------------------
+[ "$(id -u)" = 0 ] || fail "must run as root (in the VM: tests/bench/kbench.sh)"
+for t in ip nft modprobe insmod rmmod awk sort; do
+	command -v "$t" >/dev/null || fail "$t missing"
+done
+[ -r "$FPM_KO" ] || fail "$FPM_KO missing (run make)"
+[ -x "$PORTMAPCTL" ] || fail "$PORTMAPCTL missing (run make)"
+[ -x "$BENCH_FTP" ] || fail "$BENCH_FTP missing (make -C tests/bench bench_ftp)"
+for f in session-client.txt session-server.txt; do
+	[ -r "$CORPUS/$f" ] || fail "$CORPUS/$f missing"
+done
+CLIENT_TXT=$CORPUS/session-client.txt SERVER_TXT=$CORPUS/session-server.txt
+if lsmod | grep -q '^ftp_portmap '; then
+	fail "ftp_portmap is already loaded; the benchmark loads and unloads it"
+fi
+# The stock helper is unloaded after use only if this script loaded it.
+STOCK_PRELOADED=0
+lsmod | grep -q '^nf_conntrack_ftp ' && STOCK_PRELOADED=1
+
+# ---- topology -------------------------------------------------------------
+stop_procs() {
+	local p
+	for p in $HOLD_PID $SERVER_PID; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	HOLD_PID= SERVER_PID=
+}
+
+topo_down() {
+	local n
+	stop_procs
+	for n in "$NS_C" "$NS_R" "$NS_S"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	return 0
+}
+
+cleanup() {
+	topo_down
+	[ -d "$T" ] && { echo 0 >"$T/tracing_on"; echo nop >"$T/current_tracer"; } 2>/dev/null
+	unload portmap
+	unload stock
+	rm -rf "$WORK/tmp"
+	[ -z "${BENCH_OUT:-}" ] && say "results kept in $OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+topo_up() {
+	local n
+	topo_down
+	for n in "$NS_C" "$NS_R" "$NS_S"; do
+		ip netns add "$n" || return 1
+		ip -n "$n" link set lo up
+	done
+	ip link add out netns "$NS_R" type veth peer name eth0 netns "$NS_C" || return 1
+	ip link add in netns "$NS_R" type veth peer name eth0 netns "$NS_S" || return 1
+	ip -n "$NS_C" addr add $CLI/24 dev eth0
+	ip -n "$NS_C" link set eth0 up
+	ip -n "$NS_R" addr add $PUB/24 dev out
+	ip -n "$NS_R" addr add $RIN/24 dev in
+	ip -n "$NS_R" link set out up
+	ip -n "$NS_R" link set in up
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NS_S" addr add $SRV/24 dev eth0
+	ip -n "$NS_S" link set eth0 up
+	ip -n "$NS_S" route add default via $RIN
+	# One write, one segment: no offload may merge or split segments.
+	if command -v ethtool >/dev/null; then
+		ip netns exec "$NS_C" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$NS_S" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$NS_R" ethtool -K out tso off gso off gro off >/dev/null 2>&1
+		ip netns exec "$NS_R" ethtool -K in tso off gso off gro off >/dev/null 2>&1
+	fi
+	# neighbours resolved before anything is measured
+	ip netns exec "$NS_C" ping -c1 -W2 $PUB >/dev/null 2>&1
+	ip netns exec "$NS_S" ping -c1 -W2 $RIN >/dev/null 2>&1
+	return 0
+}
+
+# $1: mode.  The same table in every mode but for the helper lines.
+router_rules() {
+	local obj="" rule=""
+	if [ "$1" = stock ]; then
+		obj='ct helper ftp-stock { type "ftp" protocol tcp; l3proto ip; }'
+		rule="tcp dport $PORT ct helper set \"ftp-stock\""
+	fi
+	ip netns exec "$NS_R" nft -f - <<-EOF
+	table inet fpmbench {
+		$obj
+		chain pre {
+			type filter hook prerouting priority filter; policy accept;
+			$rule
+		}
+		chain natpre {
+			type nat hook prerouting priority dstnat; policy accept;
+			ip daddr $PUB tcp dport $PORT dnat ip to $SRV
+		}
+		chain filter_fwd {
+			type filter hook forward priority filter; policy drop;
+			ct state established,related accept
+			ct state invalid drop
+			iifname "out" ip daddr $SRV tcp dport $PORT ct state new ct status dnat accept
+		}
+	}
+	EOF
+}
+
+load() {
+	case "$1" in
+	stock)
+		modprobe nf_conntrack_ftp && modprobe nf_nat_ftp ||
+			fail "cannot load nf_conntrack_ftp/nf_nat_ftp"
+		;;
+	portmap)
+		insmod "$FPM_KO" || fail "cannot load $FPM_KO"
+		;;
+	esac
+}
+
+# Unload, retrying while namespaces being torn down still hold it.
+unload() {
+	local mods i
+	case "$1" in
+	stock)
+		[ "$STOCK_PRELOADED" = 1 ] && return 0
+		mods="nf_nat_ftp nf_conntrack_ftp"
+		;;
+	portmap) mods="ftp_portmap" ;;
+	*) return 0 ;;
+	esac
+	for i in $(seq 100); do
+		lsmod | grep -E -q "^(${mods// /|}) " || return 0
+		rmmod $mods 2>/dev/null && return 0
+		sleep 0.1
+	done
+	say "warning: could not unload $mods"
+}
+
+# $1: mode.  Namespaces, rules, helper, server; ready to measure.
+setup() {
+	topo_up || fail "cannot create namespaces"
+	router_rules "$1" || fail "cannot load the router's rules"
+	load "$1"
+	if [ "$1" = portmap ]; then
+		ip netns exec "$NS_R" "$PORTMAPCTL" map add $PORT >/dev/null ||
+			fail "portmapctl map add $PORT"
+		ip netns exec "$NS_R" "$PORTMAPCTL" config set max-expect 16 >/dev/null ||
+			fail "portmapctl config set max-expect 16"
+	fi
+	: >"$WORK/server.log"
+	ip netns exec "$NS_S" "$BENCH_FTP" server $PORT "$CLIENT_TXT" "$SERVER_TXT" \
+		>"$WORK/server.log" 2>&1 &
+	SERVER_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q listening "$WORK/server.log" && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/server.log" >&2
+	fail "replay server did not start"
+}
+
+teardown() {
+	local mode=$1
+	topo_down
+	unload "$mode"
+}
+
+# "key=value ..." -> value of $2
+kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# /proc/stat "cpu" line: user nice system idle iowait irq softirq
+cpu_snap() { awk '$1 == "cpu" { print $2 + $3, $4, $7, $8, $5 + $6 }' /proc/stat; }
+
+replay() {
+	ip netns exec "$NS_C" "$BENCH_FTP" replay $PUB $PORT "$CLIENT_TXT" "$@"
+}
+
+# ---- statistics ------------------------------------------------------------
+# median and min..max of the numbers on stdin, "-" when there are none
+med() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
+	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	printf "%.6g\n", m }'; }
+spread() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
+	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	printf "%.3g..%.3g (%+.1f%%/%+.1f%%)\n", v[1], v[NR],
+		m ? (v[1] - m) * 100 / m : 0, m ? (v[NR] - m) * 100 / m : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.3f\n", a / b }'; }
+one() { awk '{ if ($1 == "-") print; else printf "%.1f\n", $1 }'; }
+
+env_line() {
+	local cpus model
+	cpus=$(nproc)
+	model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	echo "kernel $(uname -r), $cpus CPUs ($model)${FPM_IN_VM:+, test VM (tests/vm/run.sh)}${BENCH_ACCEL:+, $BENCH_ACCEL}${BENCH_HOST_LOAD:+, host load average at start $BENCH_HOST_LOAD}"
+}
+
+# ---- kernel part -------------------------------------------------------------
+# $1 mode $2 label; more args to replay.  Appends to $WORK/runs.
+measure() {
+	local mode=$1 label=$2 res c0 c1
+	shift 2
+	setup "$mode"
+	replay --sessions 8 --jobs 2 >/dev/null 2>&1	# warm-up
+	c0=$(cpu_snap)
+	res=$(replay --jobs "$JOBS" --sessions "$SESSIONS" "$@")
+	c1=$(cpu_snap)
+	if [ -z "$res" ]; then
+		teardown "$mode"
+		fail "replay produced no result ($mode, $label)"
+	fi
+	# CPU: user, system, irq+softirq, idle ticks (USER_HZ)
+	set -- $c0 $c1
+	local hz cpu
+	hz=$(getconf CLK_TCK)
+	cpu="usr_ms=$(( ($6 - $1) * 1000 / hz )) sys_ms=$(( ($7 - $2) * 1000 / hz ))"
+	cpu="$cpu sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
+	echo "$label $mode $res $cpu round=${ROUND:-0}" >>"$WORK/runs"
+	printf '  %-8s %-8s %s\n' "$label" "$mode" \
+		"$(kv "$res" lines_per_s) lines/s, $(kv "$res" seconds) s, 227 rewritten $(kv "$res" r227_public)/$(kv "$res" r227), passive data SYNs $(kv "$res" pasv_data), errors $(kv "$res" errors), $cpu"
+	if [ "$mode" = portmap ]; then
+		ip netns exec "$NS_R" "$PORTMAPCTL" stats 2>&1 | tr '\n' ' ' |
+			sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
+	fi
+	teardown "$mode"
+}
+
+# Helper function time with function_graph, one run per helper.
+trace_run() {
+	local mode=$1 filt res
+	case "$mode" in
+	stock) filt="help:mod:nf_conntrack_ftp" ;;
+	portmap) filt="fpm_help fpm_attach_hook" ;;
+	esac
+	setup "$mode"
+	replay --sessions 8 --jobs 2 >/dev/null 2>&1
+	echo 0 >"$T/tracing_on"
+	echo nop >"$T/current_tracer"
+	echo 32768 >"$T/buffer_size_kb"
+	: >"$T/trace"
+	if ! echo "$filt" >"$T/set_ftrace_filter" 2>/dev/null; then
+		say "warning: cannot trace $filt"
+		teardown "$mode"
+		return 0
+	fi
+	echo function_graph >"$T/current_tracer"
+	echo 1 >"$T/tracing_on"
+	res=$(replay --jobs "$JOBS" --sessions "$TRACE_SESSIONS")
+	echo 0 >"$T/tracing_on"
+	local over
+	over=$(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+	# leaf lines: " 1)   2.345 us    |  fpm_help [ftp_portmap]();"
+	awk -v mode="$mode" -v lines="$(kv "$res" lines)" -v over="$over" '
+		/ us +\|/ {
+			d = ""; f = ""
+			for (i = 1; i <= NF; i++)
+				if ($i == "us") { d = $(i - 1); break }
+			for (; i <= NF; i++)
+				if ($i ~ /\(\);$/ || $i ~ /^[a-z_]+$/ && $(i + 1) ~ /^\[/) { f = $i; break }
+			sub(/\(\);$/, "", f)
+			if (d == "" || f == "") next
+			n[f]++; s[f] += d
+		}
+		END {
+			for (f in n)
+				printf "trace %s %s calls=%d total_us=%.0f ns_per_call=%.0f us_per_line=%.3f overrun=%d\n",
+					mode, f, n[f], s[f], s[f] * 1000 / n[f],
+					lines ? s[f] / lines : 0, over
+		}' "$T/trace" >"$WORK/trace.1"
+	echo nop >"$T/current_tracer"
+	: >"$T/set_ftrace_filter"
+	: >"$T/trace"
+	echo 1408 >"$T/buffer_size_kb"
+	sed 's/^/  /' "$WORK/trace.1"
+	cat "$WORK/trace.1" >>"$WORK/trace"
+	teardown "$mode"
+}
+
+kernel_part() {
+	local r i m order start
+	start=$(date +%s)
+	: >"$WORK/runs"; : >"$WORK/trace"; : >"$WORK/pmstats"
+	say "kernel path: $ROUNDS rounds x ($MODES), lock-step, $SESSIONS sessions per run, $JOBS at a time"
+	for r in $(seq "$ROUNDS"); do
+		# rotate the order every round
+		set -- $MODES
+		order=""
+		for i in $(seq 0 2); do
+			eval "m=\${$(( (i + r - 1) % 3 + 1 ))}"
+			order="$order $m"
+		done
+		say "round $r:$order"
+		ROUND=$r
+		for m in $order; do
+			measure "$m" "lockstep"
+		done
+	done
+	if [ "$TRACE" = 1 ]; then
+		[ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null
+		if [ -w "$T/current_tracer" ] && grep -q function_graph "$T/available_tracers"; then
+			say "helper function time (function_graph, $TRACE_ROUNDS run(s) per helper)"
+			for r in $(seq "$TRACE_ROUNDS"); do
+				if [ $((r % 2)) = 1 ]; then
+					trace_run stock; trace_run portmap
+				else
+					trace_run portmap; trace_run stock
+				fi
+			done
+		else
+			say "warning: no function_graph tracer; helper time not measured"
+		fi
+	fi
+	for r in $(seq "$PIPE_ROUNDS"); do
+		say "pipelined round $r"
+		ROUND=$r
+		for m in $MODES; do
+			measure "$m" "pipeline" --pipeline "$PIPE_DEPTH"
+		done
+	done
+	[ -s "$WORK/pmstats" ] && { say "ftp-portmap counters after each run (runs with the same counters counted together):"; sort "$WORK/pmstats" | uniq -c; }
+	kernel_report "$(( $(date +%s) - start ))"
+}
+
+# median of field $3 over runs of label $1, mode $2
+col() { awk -v l="$1" -v m="$2" -v k="$3" '$1 == l && $2 == m {
+	for (i = 3; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$WORK/runs"; }
+# kernel CPU (sys + irq/softirq) ms per 1000 lines, per run
+kcpu() { awk -v l="$1" -v m="$2" '$1 == l && $2 == m {
+	for (i = 3; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] }
+	if (v["lines"]) print (v["sys_ms"] + v["sirq_ms"]) * 1000 / v["lines"] }' "$WORK/runs"; }
+# per-round ratio of field $4 (or kernel CPU per line: cpu) of mode $2 to mode $3
+rratio() { awk -v l="$1" -v a="$2" -v b="$3" -v k="$4" '$1 == l {
+	for (i = 3; i <= NF; i++) { split($i, f, "="); v[f[1]] = f[2] }
+	x = k == "cpu" ? (v["lines"] ? (v["sys_ms"] + v["sirq_ms"]) / v["lines"] : 0) : v[k]
+	if ($2 == a) A[v["round"]] = x; if ($2 == b) B[v["round"]] = x }
+	END { for (r in A) if ((r in B) && B[r] > 0) print A[r] / B[r] }' "$WORK/runs"; }
+tr_get() { awk -v m="$1" -v f="$2" -v k="$3" '$2 == m && $3 == f {
+	for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$WORK/trace" | med; }
+
+kernel_report() {
+	local secs=$1 m md
+	local lps_none lps_stock lps_pm cpu_none cpu_stock cpu_pm
+	{
+	echo "Environment: $(env_line)."
+	echo "Workload: the first $SESSIONS sessions of ../shared/corpus/session-client.txt per run ($(col lockstep none lines | head -n 1) commands), $JOBS sessions at a time, one TCP connection per session, data connections opened (SYN only) after 227/229 and PORT/EPRT; replies from session-server.txt (227 with the server's own address). $ROUNDS lock-step rounds per mode, mode order rotated every round; wall time of the part ${secs}s."
+	echo
+	echo "| lock-step | lines/s median | spread (min..max, vs median) | sessions/s median | kernel CPU ms / 1000 lines (coarse), median | spread | 227 seen rewritten |"
+	echo "|---|---|---|---|---|---|---|"
+	for m in $MODES; do
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$m" \
+			"$(col lockstep $m lines_per_s | med)" \
+			"$(col lockstep $m lines_per_s | spread)" \
+			"$(col lockstep $m sessions_per_s | med)" \
+			"$(kcpu lockstep $m | med | one)" \
+			"$(kcpu lockstep $m | spread)" \
+			"$(col lockstep $m r227_public | med)/$(col lockstep $m r227 | med)"
+	done
+	lps_none=$(col lockstep none lines_per_s | med)
+	lps_stock=$(col lockstep stock lines_per_s | med)
+	lps_pm=$(col lockstep portmap lines_per_s | med)
+	cpu_none=$(kcpu lockstep none | med)
+	cpu_stock=$(kcpu lockstep stock | med)
+	cpu_pm=$(kcpu lockstep portmap | med)
+	echo
+	echo "Ratios of the medians: lines/s ftp-portmap/stock **$(ratio "$lps_pm" "$lps_stock")**, stock/none $(ratio "$lps_stock" "$lps_none"), ftp-portmap/none $(ratio "$lps_pm" "$lps_none"); kernel CPU per line ftp-portmap/stock **$(ratio "$cpu_pm" "$cpu_stock")**."
+	echo
+	echo "Per-round ratios (each round's runs follow each other, so slow drifts of the host cancel better): lines/s ftp-portmap/stock median **$(rratio lockstep portmap stock lines_per_s | med)**, spread $(rratio lockstep portmap stock lines_per_s | spread); stock/none $(rratio lockstep stock none lines_per_s | med); kernel CPU per line ftp-portmap/stock median **$(rratio lockstep portmap stock cpu | med)**, spread $(rratio lockstep portmap stock cpu | spread)."
+	if [ -s "$WORK/trace" ]; then
+		local s_ns p_ns s_ul p_ul a_ns a_ul
+		s_ns=$(tr_get stock help ns_per_call); p_ns=$(tr_get portmap fpm_help ns_per_call)
+		s_ul=$(tr_get stock help us_per_line); p_ul=$(tr_get portmap fpm_help us_per_line)
+		a_ns=$(tr_get portmap fpm_attach_hook ns_per_call); a_ul=$(tr_get portmap fpm_attach_hook us_per_line)
+		echo
+		echo "Helper function time (function_graph on the helper functions only; $TRACE_ROUNDS lock-step run(s) of $TRACE_SESSIONS sessions per helper, alternating, medians; wall time inside the function including what it calls and the tracer's own entry/exit cost):"
+		echo
+		echo "| function | calls | total µs | ns/call | µs per control line | ring-buffer overruns |"
+		echo "|---|---|---|---|---|---|"
+		for f in "stock help" "portmap fpm_help" "portmap fpm_attach_hook"; do
+			set -- $f
+			[ "$(tr_get $1 $2 calls)" != - ] || continue
+			printf '| %s | %s | %s | %s | %s | %s |\n' \
+				"$([ $1 = stock ] && echo "help [nf_conntrack_ftp]" || echo "$2 [ftp_portmap]")" \
+				"$(tr_get $1 $2 calls)" "$(tr_get $1 $2 total_us)" \
+				"$(tr_get $1 $2 ns_per_call)" "$(tr_get $1 $2 us_per_line)" \
+				"$(tr_get $1 $2 overrun)"
+		done
+		echo
+		echo "Ratios: fpm_help/help per call **$(ratio "${p_ns:--}" "${s_ns:--}")**, per control line **$(ratio "${p_ul:--}" "${s_ul:--}")**."
+		echo "fpm_attach_hook is ftp-portmap's netfilter hook (PRE_ROUTING and LOCAL_OUT, in every namespace: the client's and server's too, where it returns at once); most of its per-call figure is the tracer's own entry/exit cost, which is also in every per-call figure above. Counting it as part of ftp-portmap's cost anyway, ftp-portmap/stock per control line is at most $(ratio "$(awk -v a="${p_ul:-0}" -v b="${a_ul:-0}" 'BEGIN { print a + b }')" "${s_ul:--}")."
+	fi
+	if grep -q '^pipeline ' "$WORK/runs"; then
+		echo
+		echo "Pipelined variant ($PIPE_ROUNDS round(s); $PIPE_DEPTH commands per write, their replies in one write):"
+		echo
+		echo "| pipelined | lines/s median | kernel CPU ms / 1000 lines | 227 seen rewritten | errors |"
+		echo "|---|---|---|---|---|"
+		for m in $MODES; do
+			printf '| %s | %s | %s | %s | %s |\n' "$m" \
+				"$(col pipeline $m lines_per_s | med)" \
+				"$(kcpu pipeline $m | med | one)" \
+				"$(col pipeline $m r227_public | med)/$(col pipeline $m r227 | med)" \
+				"$(col pipeline $m errors | med)"
+		done
+		echo
+		echo "Ratio (medians): lines/s ftp-portmap/stock $(ratio "$(col pipeline portmap lines_per_s | med)" "$(col pipeline stock lines_per_s | med)")."
+	fi
+	echo
+	echo "Every run (label, mode, replay result, VM CPU ms from /proc/stat):"
+	echo
+	echo '```'
+	cat "$WORK/runs"
+	echo '```'
+	} >"$OUT/kernel.md"
+	echo "=== BEGIN RESULTS kernel ==="
+	cat "$OUT/kernel.md"
+	echo "=== END RESULTS ==="
+}
+
+# ---- memory part -------------------------------------------------------------
+# "name active_objs num_objs objsize" per slab cache
+slab_snap() { awk 'NR > 2 { print $1, $2, $3, $4 }' /proc/slabinfo; }
+mem_snap() { awk '/^(Slab|SUnreclaim|MemAvailable|MemFree):/ { print $1, $2 }' /proc/meminfo; }
+
+mem_run() {
+	local mode=$1 r=$2 i held
+	setup "$mode"
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	sleep 1
+	slab_snap >"$WORK/slab0"
+	mem_snap >"$WORK/mem0"
+	ip netns exec "$NS_C" "$BENCH_FTP" hold $PUB $PORT "$MEM_CONNS" >"$WORK/hold.log" 2>&1 &
+	HOLD_PID=$!
+	held=
+	for i in $(seq 6000); do
+		held=$(sed -n 's/^held //p' "$WORK/hold.log")
+		[ -n "$held" ] && break
+		kill -0 "$HOLD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "$held" != "$MEM_CONNS" ]; then
+		cat "$WORK/hold.log" >&2
+		teardown "$mode"
+		fail "could not hold $MEM_CONNS connections ($mode)"
+	fi
+	sleep 2
+	echo 2 >/proc/sys/vm/drop_caches
+	sleep 1
+	slab_snap >"$WORK/slab1"
+	mem_snap >"$WORK/mem1"
+	local cts
+	cts=$(ip netns exec "$NS_R" sh -c 'cat /proc/sys/net/netfilter/nf_conntrack_count' 2>/dev/null)
+	# per-cache delta of bytes in use (active objects x object size)
+	awk -v n="$MEM_CONNS" -v mode="$mode" -v r="$r" '
+		FNR == NR { a0[$1] = $2; o0[$1] = $3; next }
+		{ d = ($2 - a0[$1]) * $4; dn = ($3 - o0[$1]) * $4
+		  if (d != 0 || dn != 0)
+			printf "slab %s %s %s objsize=%d active_per_conn=%.1f alloc_per_conn=%.1f\n",
+				mode, r, $1, $4, d / n, dn / n }' \
+		"$WORK/slab0" "$WORK/slab1" >>"$WORK/mem"
+	awk -v n="$MEM_CONNS" -v mode="$mode" -v r="$r" '
+		FNR == NR { v0[$1] = $2; next }
+		{ printf "meminfo %s %s %s per_conn=%.1f\n", mode, r, $1, ($2 - v0[$1]) * 1024 / n }' \
+		"$WORK/mem0" "$WORK/mem1" >>"$WORK/mem"
+	echo "conntrack $mode $r count=${cts:-?}" >>"$WORK/mem"
+	say "  $mode: $MEM_CONNS connections held, router conntrack count ${cts:-?}, Slab $(awk -v m="$mode" -v r="$r" '$2 == m && $3 == r && $4 == "Slab:" { sub(/per_conn=/, "", $5); print $5 }' "$WORK/mem") B/conn"
+	teardown "$mode"
+}
+
+memory_part() {
+	local r m start
+	start=$(date +%s)
+	: >"$WORK/mem"
+	[ -r /proc/slabinfo ] || fail "/proc/slabinfo not readable"
+	say "memory: $MEM_CONNS idle control connections per mode, $MEM_ROUNDS round(s)"
+	for r in $(seq "$MEM_ROUNDS"); do
+		for m in $MODES; do
+			mem_run "$m" "$r"
+		done
+	done
+	memory_report "$(( $(date +%s) - start ))"
+}
+
+# median over rounds of a slab cache's per-conn active bytes (0 if absent)
+mslab() { awk -v m="$1" -v c="$2" -v R="$MEM_ROUNDS" '$1 == "slab" && $2 == m && $4 == c {
+	split($6, a, "="); v[$3] = a[2] } END { for (r = 1; r <= R; r++) print v[r] + 0 }' "$WORK/mem" | med; }
+# median over rounds of the sum over caches matching regex $2
+mslabre() { awk -v m="$1" -v c="$2" -v R="$MEM_ROUNDS" '$1 == "slab" && $2 == m && $4 ~ c {
+	split($6, a, "="); v[$3] += a[2] } END { for (r = 1; r <= R; r++) print v[r] + 0 }' "$WORK/mem" | med; }
+minfo() { awk -v m="$1" -v k="$2:" '$1 == "meminfo" && $2 == m && $4 == k { split($5, a, "="); print a[2] }' "$WORK/mem" | med; }
+sz() { [ -r "${BENCH_SIZEOF:-}" ] && awk -v k="$1" '$1 == k { print $2 }' "$BENCH_SIZEOF"; }
+sub0() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", a - b }'; }
+
+# The conntrack side: what a router keeps per connection (no sockets).
+CT_RE='^(nf_conntrack|nf_conntrack_expect|kmalloc-[0-9]+k?)$'
+KM_RE='^kmalloc-[0-9]+k?$'
+
+memory_report() {
+	local secs=$1 fc bucket m
+	local ct_n ct_s ct_p km_n km_s km_p all_n all_s all_p
+	fc=$(sz fpm_conn)
+	bucket=$(sz fpm_conn_kmalloc)
+	ct_n=$(mslabre none "$CT_RE"); ct_s=$(mslabre stock "$CT_RE"); ct_p=$(mslabre portmap "$CT_RE")
+	km_n=$(mslabre none "$KM_RE"); km_s=$(mslabre stock "$KM_RE"); km_p=$(mslabre portmap "$KM_RE")
+	all_n=$(mslabre none '.'); all_s=$(mslabre stock '.'); all_p=$(mslabre portmap '.')
+	{
+	echo "Environment: $(env_line)."
+	echo "Workload: $MEM_CONNS control connections per mode through the router, each greeted and logged in (USER, PASS, TYPE I in one write), then idle; per-connection figures are (after - before) / $MEM_CONNS of the bytes in active slab objects (/proc/slabinfo active_objs x objsize), both snapshots after \`echo 2 > drop_caches\`; $MEM_ROUNDS round(s), median shown; wall time of the part ${secs}s. Client and server sockets live in the same VM, so \"all slab caches\" includes both ends' TCP state; a router keeps only the conntrack side."
+	echo
+	echo "| bytes per connection | none | stock | ftp-portmap |"
+	echo "|---|---|---|---|"
+	printf '| nf_conntrack cache (struct nf_conn) | %s | %s | %s |\n' \
+		"$(mslab none nf_conntrack)" "$(mslab stock nf_conntrack)" "$(mslab portmap nf_conntrack)"
+	for c in kmalloc-64 kmalloc-128 kmalloc-192 kmalloc-256 kmalloc-1k kmalloc-2k kmalloc-4k; do
+		printf '| %s | %s | %s | %s |\n' "$c" "$(mslab none $c)" "$(mslab stock $c)" "$(mslab portmap $c)"
+	done
+	printf '| **conntrack side** (nf_conntrack + all kmalloc-N) | %s | %s | %s |\n' "$ct_n" "$ct_s" "$ct_p"
+	printf '| all slab caches (both ends\x27 sockets too) | %s | %s | %s |\n' "$all_n" "$all_s" "$all_p"
+	printf '| /proc/meminfo Slab: | %s | %s | %s |\n' \
+		"$(minfo none Slab)" "$(minfo stock Slab)" "$(minfo portmap Slab)"
+	echo
+	echo "Helper cost per connection (kmalloc-N caches, mode - none): stock **$(sub0 "$km_s" "$km_n") B**, ftp-portmap **$(sub0 "$km_p" "$km_n") B**; ratio ftp-portmap/stock **$(awk -v p="$km_p" -v s="$km_s" -v n="$km_n" 'BEGIN { if (s - n > 0) printf "%.1f", (p - n) / (s - n); else print "-" }')**."
+	echo "Ratio of the conntrack side per connection ftp-portmap/stock: **$(ratio "$ct_p" "$ct_s")**; of all slab caches: $(ratio "$all_p" "$all_s") (noise of the socket caches: about ±150 B/connection between runs)."
+	if [ -n "$fc" ]; then
+		echo
+		echo "Sizes (compiled against the module's own headers, \`make -C tests/bench sizeof\`): sizeof(struct fpm_conn) = **$fc B**, kzalloc'ed per connection from kmalloc-${bucket:-?}; sizeof(struct fpm_dir) = $(sz fpm_dir) B (two per connection), sizeof(struct fpm_rw) = $(sz fpm_rw) B (8 per direction). The stock helper's state, struct nf_ct_ftp_master = $(sz nf_ct_ftp_master) B, lives in the data area of the helper extension (struct nf_conn_help = $(sz nf_conn_help) B), which either helper gets, with the seqadj extension, in the conntrack's extension block (kmalloc-128 above); struct nf_conn = $(sz nf_conn) B."
+	fi
+	echo
+	echo "Raw deltas (per connection; active = in-use objects, alloc = whole slabs):"
+	echo
+	echo '```'
+	grep -v '^slab .* active_per_conn=-\{0,1\}0.0 alloc_per_conn=-\{0,1\}0.0$' "$WORK/mem"
+	echo '```'
+	} >"$OUT/memory.md"
+	echo "=== BEGIN RESULTS memory ==="
+	cat "$OUT/memory.md"
+	echo "=== END RESULTS ==="
+}
+
+# ---- main ------------------------------------------------------------------
+say "$(env_line)"
+for part in $parts; do
+	case "$part" in
+	kernel) kernel_part ;;
+	memory) memory_part ;;
+	*) fail "unknown part $part (kernel, memory)" ;;
+	esac
+done
+exit 0
