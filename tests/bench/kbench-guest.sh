@@ -613,7 +613,7 @@ memory_report() {
 	echo "Ratio of the conntrack side per connection ftp-portmap/stock: **$(ratio "$ct_p" "$ct_s")**; of all slab caches: $(ratio "$all_p" "$all_s") (noise of the socket caches: about ±150 B/connection between runs)."
 	if [ -n "$fc" ]; then
 		echo
-		echo "Sizes (compiled against the module's own headers, \`make -C tests/bench sizeof\`): sizeof(struct fpm_conn) = **$fc B**, kzalloc'ed per connection from kmalloc-${bucket:-?}; sizeof(struct fpm_dir) = $(sz fpm_dir) B (two per connection), sizeof(struct fpm_rw) = $(sz fpm_rw) B (8 per direction). The stock helper's state, struct nf_ct_ftp_master = $(sz nf_ct_ftp_master) B, lives in the data area of the helper extension (struct nf_conn_help = $(sz nf_conn_help) B), which either helper gets, with the seqadj extension, in the conntrack's extension block (kmalloc-128 above); struct nf_conn = $(sz nf_conn) B."
+		echo "Sizes (compiled against the module's own headers, \`make -C tests/bench sizeof\`): sizeof(struct fpm_conn) = **$fc B**, kzalloc'ed per connection from kmalloc-${bucket:-?}; sizeof(struct fpm_dir) = $(sz fpm_dir) B (two per connection), sizeof(struct fpm_rw) = $(sz fpm_rw) B (FPM_HIST per direction), plus a 512-byte line buffer per direction allocated only when a line is cut across segments. The stock helper's state, struct nf_ct_ftp_master = $(sz nf_ct_ftp_master) B, lives in the data area of the helper extension (struct nf_conn_help = $(sz nf_conn_help) B), which either helper gets, with the seqadj extension, in the conntrack's extension block (kmalloc-128 above); struct nf_conn = $(sz nf_conn) B."
 	fi
 	echo
 	echo "Raw deltas (per connection; active = in-use objects, alloc = whole slabs):"

@@ -1,0 +1,832 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/netns/lib.sh - network-namespace test harness for ftp-portmap.
+#
+# Sourced by the suites (tests/netns/<suite>.sh).  A suite defines test
+# functions named test_*, then calls `run_suite "$@"`.  Every test runs in
+# its own child process (the suite script run again with --run-one NAME)
+# under a timeout, builds its own namespaces (names unique per run), and is
+# torn down afterwards whatever happened: daemons killed, namespaces
+# deleted.  A test passes when it made at least one check and none failed.
+# The suite ends with the line "N passed, N failed" and exits non-zero if a
+# test failed.
+#
+# Environment:
+#   FPM_HELPER        ftp-portmap (default) or ftp: the conntrack helper the
+#                     scenarios use.  With "ftp" the kernel's stock helper
+#                     stands in, and the mapping table is emulated by nft
+#                     "ct helper set" rules (to develop/validate the
+#                     scenarios without the module).
+#   FPM_MODULE        the module to insmod (default <repo>/ftp_portmap.ko)
+#   PORTMAPCTL        the CLI (default <repo>/tools/portmapctl/portmapctl)
+#   TEST_FILTER       extended regex: run only the tests whose name matches
+#   FPM_TEST_TIMEOUT  seconds per test (default 300)
+#   FPM_KEEP=1        keep the state directory (logs) after the run
+#   FPM_VERBOSE=1     show every lftp dialogue and daemon log, not only on
+#                     failure
+
+set -u -o pipefail
+
+NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$NETNS_DIR/../.." && pwd)
+SUITE=$(basename "$0" .sh)
+SUITE_PATH=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+
+FPM_HELPER=${FPM_HELPER:-ftp-portmap}
+FPM_MODULE=${FPM_MODULE:-$REPO/ftp_portmap.ko}
+PORTMAPCTL=${PORTMAPCTL:-$REPO/tools/portmapctl/portmapctl}
+TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-300}
+# One lftp command may take this long before it counts as hung.
+XFER_TIMEOUT=${FPM_XFER_TIMEOUT:-60}
+
+# The lftp settings every transfer uses: no silent fallbacks (passive/active
+# switching, PASV address "fixing", retries), short timeouts, so a missing
+# rewrite fails fast instead of being papered over.
+LFTP_SETTINGS="set cmd:fail-exit yes; set net:max-retries 1;
+set net:timeout 5; set net:reconnect-interval-base 1;
+set net:reconnect-interval-max 1; set net:persist-retries 0;
+set ftp:fix-pasv-address off; set ftp:ignore-pasv-address off;
+set ftp:auto-passive-mode off; set ftp:ssl-allow no;
+set ftp:waiting-150-timeout 5; set xfer:clobber on;
+set xfer:timeout 20; set cache:enable no; set dns:fatal-timeout 5"
+
+# ---------------------------------------------------------------------
+# output and counting
+# ---------------------------------------------------------------------
+# In a test child: T_NAME, T_DIR, T_RES (one line per check) are set.
+
+_say() { printf '%s\n' "$*"; }
+info() { _say "    # $*"; }
+
+pass() {
+	_say "    ok: $*"
+	echo ok >>"$T_RES"
+}
+
+fail() {
+	_say "    FAIL: $*"
+	echo fail >>"$T_RES"
+}
+
+# check DESCRIPTION CMD [ARG...]: pass if CMD succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# check_not DESCRIPTION CMD [ARG...]: pass if CMD fails.
+check_not() {
+	local what=$1
+	shift
+	if "$@"; then fail "$what"; else pass "$what"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1 ($3)"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+# check_ge DESCRIPTION MIN ACTUAL (integers)
+check_ge() {
+	if [[ "$3" =~ ^[0-9]+$ ]] && [ "$3" -ge "$2" ]; then
+		pass "$1 ($3 >= $2)"
+	else
+		fail "$1: expected >= $2, got '$3'"
+	fi
+}
+
+# must CMD [ARG...]: setup step; on failure the test stops here, failed.
+# (Runs in this shell: variables the step sets stay set.)
+must() {
+	local rc
+	"$@" >"$T_DIR/must.out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		fail "setup step failed (rc $rc): $*"
+		sed 's/^/      | /' "$T_DIR/must.out" | tail -n 30
+		exit 1
+	fi
+	return 0
+}
+
+# show a log file indented (for failures, or always with FPM_VERBOSE=1)
+show_log() {
+	local title=$1 file=$2
+	[ -s "$file" ] || return 0
+	_say "      --- $title"
+	sed 's/^/      | /' "$file" | tail -n "${3:-60}"
+}
+
+# ---------------------------------------------------------------------
+# namespaces
+# ---------------------------------------------------------------------
+# Names: fpm<suite pid>t<test index>-<role>, e.g. fpm4711t3-rtr.  Every
+# namespace made is recorded so that the suite can delete it after the
+# test, even when the test was killed.
+
+ns_name() { echo "${FPM_NS_PREFIX}t${T_INDEX}-$1"; }
+
+# ns_add ROLE...: make namespaces (one "ip -batch" for all), loopback up;
+# prints their names, one a line.  (Exec counts: under emulation every
+# process costs a good fraction of a second, so commands are batched.)
+ns_add() {
+	local r ns names=() batch=""
+	for r in "$@"; do
+		ns=$(ns_name "$r")
+		echo "$ns" >>"$FPM_STATE/netns.list"
+		names+=("$ns")
+		batch+="netns add $ns
+"
+	done
+	ip -batch - <<<"$batch" >&2 || return 1
+	for ns in "${names[@]}"; do
+		ip -n "$ns" link set lo up || return 1
+		echo "$ns"
+	done
+}
+
+# nsx NS CMD...: run CMD in NS's network namespace.  nsenter is cheaper
+# than "ip netns exec" (no mount namespace, no /sys remount), which counts
+# under emulation; /proc/sys/net follows the network namespace all the same.
+nsx() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# ipb NS: run the "ip" commands on stdin (one a line) in NS.  The address
+# family comes from the addresses; v6 addresses need "nodad" from the caller.
+ipb() {
+	ip -n "$1" -batch -
+}
+
+# link NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both up.
+link() {
+	printf 'link add %s type veth peer name %s netns %s\nlink set %s up\n' \
+		"$2" "$4" "$3" "$2" | ipb "$1" && ip -n "$3" link set "$4" up
+}
+
+# addr NS IF ADDR/LEN...: add addresses (v6 without DAD).
+addr() {
+	local ns=$1 dev=$2 a batch=""
+	shift 2
+	for a in "$@"; do
+		case "$a" in
+		*:*) batch+="addr add $a dev $dev nodad
+" ;;
+		*) batch+="addr add $a dev $dev
+" ;;
+		esac
+	done
+	ipb "$ns" <<<"$batch"
+}
+
+# route NS GW4 [GW6]: default routes.
+route() {
+	{
+		echo "route add default via $2"
+		[ -z "${3:-}" ] || echo "route add default via $3"
+	} | ipb "$1"
+}
+
+forwarding() {
+	nsx "$1" sysctl -q -w net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 >/dev/null
+}
+
+# Public side: RFC 5737/3849 documentation addresses; inside: private.
+CLI4=203.0.113.2 CLI6=2001:db8:1::2
+PUB4=203.0.113.1 PUB6=2001:db8:1::1
+IN_GW4=10.10.10.1 IN_GW6=fd00:10::1
+SRV4=10.10.10.10 SRV6=fd00:10::10
+SRV2_GW4=10.10.11.1 SRV2_GW6=fd00:11::1
+SRV2_4=10.10.11.10 SRV2_6=fd00:11::10
+
+# topo_basic [srv2]: client -- router -- server (and a second server on
+# its own link when asked).  Sets NS_CLI NS_RTR NS_SRV [NS_SRV2].
+#
+#   cli c0 203.0.113.2 2001:db8:1::2
+#       |
+#   rtr r0 203.0.113.1 2001:db8:1::1
+#   rtr r1 10.10.10.1  fd00:10::1      rtr r2 10.10.11.1 fd00:11::1
+#       |                                  |
+#   srv s0 10.10.10.10 fd00:10::10     srv2 s0 10.10.11.10 fd00:11::10
+topo_basic() {
+	local names roles=(cli rtr srv)
+	[ "${1:-}" = srv2 ] && roles+=(srv2)
+	names=$(ns_add "${roles[@]}") || return 1
+	{ read -r NS_CLI; read -r NS_RTR; read -r NS_SRV; read -r NS_SRV2; } <<<"$names"
+	link "$NS_CLI" c0 "$NS_RTR" r0 &&
+		link "$NS_RTR" r1 "$NS_SRV" s0 || return 1
+	ipb "$NS_CLI" <<-EOF || return 1
+		addr add $CLI4/24 dev c0
+		addr add $CLI6/64 dev c0 nodad
+		route add default via $PUB4
+		route add default via $PUB6
+	EOF
+	ipb "$NS_SRV" <<-EOF || return 1
+		addr add $SRV4/24 dev s0
+		addr add $SRV6/64 dev s0 nodad
+		route add default via $IN_GW4
+		route add default via $IN_GW6
+	EOF
+	ipb "$NS_RTR" <<-EOF || return 1
+		addr add $PUB4/24 dev r0
+		addr add $PUB6/64 dev r0 nodad
+		addr add $IN_GW4/24 dev r1
+		addr add $IN_GW6/64 dev r1 nodad
+	EOF
+	if [ "${1:-}" = srv2 ]; then
+		link "$NS_RTR" r2 "$NS_SRV2" s0 || return 1
+		ipb "$NS_SRV2" <<-EOF || return 1
+			addr add $SRV2_4/24 dev s0
+			addr add $SRV2_6/64 dev s0 nodad
+			route add default via $SRV2_GW4
+			route add default via $SRV2_GW6
+		EOF
+		ipb "$NS_RTR" <<-EOF || return 1
+			addr add $SRV2_GW4/24 dev r2
+			addr add $SRV2_GW6/64 dev r2 nodad
+		EOF
+	fi
+	forwarding "$NS_RTR"
+}
+
+# ---------------------------------------------------------------------
+# router firewall and NAT (nftables)
+# ---------------------------------------------------------------------
+# router_nft NS PUBIF [RULE...]: the router's table "inet fpm":
+#   - a ct helper object "fpm" of type $FPM_HELPER (for "ct helper set")
+#   - chain pre_nat (prerouting, dstnat): the DNAT rules given as
+#     "dnat4 PUBADDR PUBPORT INADDR INPORT" / "dnat6 ..." arguments
+#   - chain post_nat (postrouting, srcnat): masquerade out of PUBIF
+#   - chain forward (forward, policy drop): established/related, ICMP, and new
+#     connections only to the DNATed control ports ("open ..." arguments:
+#     "open4 INADDR INPORT" / "open6 ..."), plus "outbound IF" (new
+#     connections from inside IF out of PUBIF: a client-side gateway)
+#   - chain assign (prerouting, filter): "ct helper set" rules; holds the
+#     emulated mapping table in FPM_HELPER=ftp mode (see map_add), and
+#     "helper4 PORT" rules (helper by the original destination port)
+#   - extra raw nft statements for chain forward: "fwdrule STATEMENT"
+router_nft() {
+	local ns=$1 pubif=$2 r dnat="" fwd="" helpers="" a b c d e
+	shift 2
+	for r in "$@"; do
+		# shellcheck disable=SC2086
+		set -- $r
+		a=${2:-} b=${3:-} c=${4:-} d=${5:-}
+		case "$1" in
+		dnat4)
+			dnat+="		ip daddr $a tcp dport $b dnat ip to $c:$d
+"
+			fwd+="		ct state new ip daddr $c tcp dport $d ct status dnat accept
+"
+			;;
+		dnat6)
+			dnat+="		ip6 daddr $a tcp dport $b dnat ip6 to [$c]:$d
+"
+			fwd+="		ct state new ip6 daddr $c tcp dport $d ct status dnat accept
+"
+			;;
+		outbound)
+			fwd+="		ct state new iifname \"$a\" oifname \"$pubif\" accept
+"
+			;;
+		helper)
+			helpers+="		ct state new meta l4proto tcp ct original proto-dst $a ct helper set \"fpm\"
+"
+			;;
+		fwdrule)
+			shift
+			fwd+="		$*
+"
+			;;
+		*) echo "router_nft: bad rule '$r'" >&2; return 1 ;;
+		esac
+	done
+	e=$(
+		cat <<EOF
+table inet fpm {
+	ct helper fpm {
+		type "$FPM_HELPER" protocol tcp
+		l3proto inet
+	}
+	chain pre_nat {
+		type nat hook prerouting priority dstnat; policy accept;
+$dnat	}
+	chain post_nat {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "$pubif" masquerade
+	}
+	chain assign {
+		type filter hook prerouting priority filter; policy accept;
+$helpers	}
+	chain mapped {
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		ct state invalid drop
+		meta l4proto { icmp, ipv6-icmp } accept
+$fwd	}
+}
+EOF
+	)
+	printf '%s\n' "$e" >"$T_DIR/nft-$ns.conf"
+	nsx "$ns" nft -f "$T_DIR/nft-$ns.conf" || {
+		sed 's/^/      nft| /' "$T_DIR/nft-$ns.conf"
+		return 1
+	}
+	# The emulated mapping table (FPM_HELPER=ftp) hangs off chain assign.
+	nsx "$ns" nft add rule inet fpm assign ct state new jump mapped
+}
+
+# ---------------------------------------------------------------------
+# the mapping table: portmapctl, or its emulation with the stock helper
+# ---------------------------------------------------------------------
+pmctl() {
+	local ns=$1
+	shift
+	nsx "$ns" "$PORTMAPCTL" "$@"
+}
+
+# map_add NS PORT [HOST]
+map_add() {
+	local ns=$1 port=$2 host=${3:-}
+	if [ "$FPM_HELPER" = ftp ]; then
+		_map_emul add "$ns" "$port" "$host"
+	elif [ -n "$host" ]; then
+		pmctl "$ns" map add "$port" host "$host"
+	else
+		pmctl "$ns" map add "$port"
+	fi
+}
+
+map_del() {
+	local ns=$1 port=$2 host=${3:-}
+	if [ "$FPM_HELPER" = ftp ]; then
+		_map_emul del "$ns" "$port" "$host"
+	elif [ -n "$host" ]; then
+		pmctl "$ns" map del "$port" host "$host"
+	else
+		pmctl "$ns" map del "$port"
+	fi
+}
+
+# Emulation: a mapping on PORT [HOST] helps a connection whose original
+# destination or whose (post-NAT) server side is PORT [at HOST], as the
+# module's table does.  The rules carry a comment to delete them by.
+_map_emul() {
+	local op=$1 ns=$2 port=$3 host=$4 tag o r fam=ip
+	tag="map-$port-${host:-any}"
+	case "$host" in *:*) fam=ip6 ;; esac
+	if [ "$op" = add ]; then
+		local cur
+		cur=$(nsx "$ns" nft list chain inet fpm mapped) || return 1
+		if grep -q "comment \"$tag\"" <<<"$cur"; then
+			echo "mapping $port ${host:-(any host)} exists" >&2
+			return 1
+		fi
+		o="" r=""
+		[ -n "$host" ] && o="ct original $fam daddr $host" r="ct reply $fam saddr $host"
+		# $o and $r are word lists (or empty) on purpose.
+		# shellcheck disable=SC2086
+		nsx "$ns" nft add rule inet fpm mapped meta l4proto tcp \
+			$o ct original proto-dst "$port" ct helper set '"fpm"' \
+			comment "\"$tag\"" || return 1
+		# shellcheck disable=SC2086
+		nsx "$ns" nft add rule inet fpm mapped meta l4proto tcp \
+			$r ct reply proto-src "$port" ct helper set '"fpm"' \
+			comment "\"$tag\""
+	else
+		local handles hd
+		handles=$(nsx "$ns" nft -a list chain inet fpm mapped |
+			sed -n "s/.*comment \"$tag\" # handle \([0-9]*\)\$/\1/p")
+		[ -n "$handles" ] || return 1
+		for hd in $handles; do
+			nsx "$ns" nft delete rule inet fpm mapped handle "$hd" || return 1
+		done
+	fi
+}
+
+# json_get NS JQ-FILTER ARGS...: run portmapctl ARGS (with --json) in NS
+# and apply the jq filter.  Prints the result, or nothing.
+pm_json() {
+	local ns=$1 filter=$2
+	shift 2
+	pmctl "$ns" "$@" 2>/dev/null | jq -r "$filter" 2>/dev/null
+}
+
+# map_counter NS PORT FIELD [HOST]: a mapping's counter from map list --json
+map_counter() {
+	local ns=$1 port=$2 field=$3 host=${4:-}
+	local sel
+	if [ -n "$host" ]; then
+		sel=".host == \"$host\""
+	else
+		sel=".host == null"
+	fi
+	pm_json "$ns" "[ (if type == \"array\" then . else (.mappings // .maps // []) end)[]
+		| select(.port == $port and $sel) | .$field ] | first // empty" map list --json
+}
+
+# stat_counter NS NAME: a namespace counter from stats --json
+stat_counter() {
+	pm_json "$1" "(.stats // .) | .$2 // empty" stats --json
+}
+
+# ---------------------------------------------------------------------
+# vsftpd
+# ---------------------------------------------------------------------
+# vsftpd_start NS PORT [v6|dual] [PASV_MIN PASV_MAX]: anonymous server in
+# NS on PORT; root $T_DIR/ftp-<NS>/ with pub.bin (random, a few hundred
+# KB) and a writable upload/.  Sets SRV_ROOT and SRV_FILE.
+vsftpd_start() {
+	local ns=$1 port=$2 fam=${3:-dual} pmin=${4:-40000} pmax=${5:-40099}
+	local dir=$T_DIR/ftp-$ns root conf
+	root=$dir/root
+	mkdir -p "$root/upload" "$dir/empty" || return 1
+	chmod 755 "$dir" "$root" "$dir/empty"
+	# The anonymous user may write only to upload/ (vsftpd refuses to run
+	# with a chroot root its user can write to).
+	chown ftp "$root/upload" && chmod 755 "$root/upload" || return 1
+	head -c $((200 * 1024 + RANDOM * 8)) /dev/urandom >"$root/pub.bin" || return 1
+	chmod 644 "$root/pub.bin"
+	conf=$dir/vsftpd.conf
+	{
+		case "$fam" in
+		v4) echo "listen=YES"; echo "listen_ipv6=NO" ;;
+		*) echo "listen=NO"; echo "listen_ipv6=YES" ;; # dual stack
+		esac
+		cat <<EOF
+listen_port=$port
+background=NO
+anonymous_enable=YES
+local_enable=NO
+no_anon_password=YES
+anon_root=$root
+ftp_username=ftp
+write_enable=YES
+anon_upload_enable=YES
+anon_mkdir_write_enable=NO
+anon_other_write_enable=NO
+anon_umask=022
+anon_world_readable_only=YES
+pasv_enable=YES
+pasv_min_port=$pmin
+pasv_max_port=$pmax
+pasv_promiscuous=NO
+pasv_addr_resolve=NO
+port_enable=YES
+port_promiscuous=NO
+connect_from_port_20=NO
+secure_chroot_dir=$dir/empty
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+xferlog_enable=YES
+xferlog_std_format=NO
+log_ftp_protocol=YES
+vsftpd_log_file=$dir/vsftpd.log
+syslog_enable=NO
+tcp_wrappers=NO
+dirmessage_enable=NO
+hide_ids=YES
+ssl_enable=NO
+idle_session_timeout=60
+data_connection_timeout=30
+accept_timeout=15
+connect_timeout=15
+EOF
+	} >"$conf"
+	chmod 600 "$conf"
+	nsx "$ns" vsftpd "$conf" >"$dir/stdout.log" 2>&1 &
+	echo $! >>"$FPM_STATE/pids.list"
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		if nsx "$ns" ss -Htln "sport = :$port" 2>/dev/null | grep LISTEN >/dev/null; then
+			# shellcheck disable=SC2034 # for the caller
+			SRV_ROOT=$root SRV_FILE=$root/pub.bin
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "vsftpd did not start in $ns on port $port" >&2
+	cat "$dir/stdout.log" >&2
+	return 1
+}
+
+# ---------------------------------------------------------------------
+# lftp client
+# ---------------------------------------------------------------------
+# lftp_run NS LOG "SETTINGS" URL "COMMANDS": one lftp session from NS with
+# the control dialogue (debug 3) in LOG; bounded by $XFER_TIMEOUT.
+lftp_run() {
+	local ns=$1 log=$2 extra=$3 url=$4 cmds=$5 rc
+	: >"$log"
+	nsx "$ns" timeout -k 5 "$XFER_TIMEOUT" lftp -c "
+debug -o $log -t 9
+$LFTP_SETTINGS
+$extra
+open -u anonymous,fpm@example.org $url
+$cmds
+" >>"$log.out" 2>&1
+	rc=$?
+	[ "${FPM_VERBOSE:-0}" = 1 ] && show_log "lftp $url" "$log"
+	return $rc
+}
+
+# mode_settings passive|active|epsv|eprt
+mode_settings() {
+	case "$1" in
+	passive) echo "set ftp:passive-mode on; set ftp:prefer-epsv no" ;;
+	epsv) echo "set ftp:passive-mode on; set ftp:prefer-epsv yes" ;;
+	active | eprt) echo "set ftp:passive-mode off; set ftp:prefer-epsv no" ;;
+	*) echo "mode_settings: $1?" >&2; return 1 ;;
+	esac
+}
+
+XFER_N=0
+# ftp_get NS URL MODE SRCFILE: download pub.bin, byte-compare with SRCFILE.
+# Sets XFER_LOG (the dialogue) and XFER_SECS.  Returns 0 only if the
+# transfer succeeded and the bytes are the same.
+ftp_get() {
+	local ns=$1 url=$2 mode=$3 src=$4 out t0 rc
+	XFER_N=$((XFER_N + 1))
+	out=$T_DIR/dl-$XFER_N.bin
+	XFER_LOG=$T_DIR/lftp-$XFER_N.log
+	rm -f "$out"
+	t0=$(date +%s)
+	lftp_run "$ns" "$XFER_LOG" "$(mode_settings "$mode")" "$url" \
+		"get pub.bin -o $out"
+	rc=$?
+	XFER_SECS=$(($(date +%s) - t0))
+	[ $rc -eq 0 ] || return 1
+	cmp -s "$src" "$out"
+}
+
+# ftp_put NS URL MODE DSTDIR: upload a fresh random file to upload/, and
+# byte-compare what the server stored (in DSTDIR).
+ftp_put() {
+	local ns=$1 url=$2 mode=$3 dstdir=$4 src name t0 rc
+	XFER_N=$((XFER_N + 1))
+	name=up-$XFER_N-$RANDOM.bin
+	src=$T_DIR/$name
+	XFER_LOG=$T_DIR/lftp-$XFER_N.log
+	head -c $((100 * 1024 + RANDOM)) /dev/urandom >"$src"
+	t0=$(date +%s)
+	lftp_run "$ns" "$XFER_LOG" "$(mode_settings "$mode")" "$url" \
+		"put $src -o upload/$name"
+	rc=$?
+	XFER_SECS=$(($(date +%s) - t0))
+	[ $rc -eq 0 ] || return 1
+	cmp -s "$src" "$dstdir/$name"
+}
+
+# saw LOG REGEX: the dialogue in LOG has a line matching REGEX (lftp marks
+# server lines with "<---" and its own with "--->").
+saw() { grep -E -q -- "$2" "$1"; }
+
+# The reply line the client saw for PASV/EPSV, or the PORT/EPRT it sent.
+seen_line() { grep -E -m1 -- "$2" "$1" | sed 's/^[^<-]*//'; }
+
+# expect_xfer_ok WHAT ftp_get|ftp_put ARGS...: the transfer must work.
+expect_xfer_ok() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass "$what (${XFER_SECS}s)"
+	else
+		fail "$what (${XFER_SECS}s)"
+		show_log "client dialogue" "$XFER_LOG" 40
+		show_log "lftp output" "$XFER_LOG.out" 10
+	fi
+}
+
+# expect_xfer_fail WHAT ftp_get ARGS...: the transfer must fail, quickly.
+expect_xfer_fail() {
+	local what=$1
+	shift
+	if "$@"; then
+		fail "$what: transfer succeeded, but must not"
+		show_log "client dialogue" "$XFER_LOG" 40
+	elif [ "$XFER_SECS" -ge "$XFER_TIMEOUT" ]; then
+		fail "$what: failed only by hanging until the ${XFER_TIMEOUT}s limit"
+	else
+		pass "$what: fails (${XFER_SECS}s)"
+	fi
+}
+
+# ---------------------------------------------------------------------
+# the module
+# ---------------------------------------------------------------------
+# Load ftp_portmap.ko (and what it depends on) unless the same build is
+# loaded already.  Sets FPM_SETUP_ERROR on failure.  FPM_LOADED_BY_US=1
+# when this run loaded it.
+module_load() {
+	local dep src_want src_have
+	FPM_LOADED_BY_US=0
+	if [ "$FPM_HELPER" = ftp ]; then
+		# stock helper; nf_nat_ftp does the NAT part.  Built in on some
+		# kernels, so modprobe failures are not fatal here: nft fails
+		# later if the helper is really missing.
+		modprobe -q nf_conntrack_ftp 2>/dev/null
+		modprobe -q nf_nat_ftp 2>/dev/null
+		return 0
+	fi
+	if [ ! -f "$FPM_MODULE" ]; then
+		FPM_SETUP_ERROR="module $FPM_MODULE not built (run make at the repo root)"
+		return 1
+	fi
+	if [ ! -x "$PORTMAPCTL" ]; then
+		FPM_SETUP_ERROR="portmapctl $PORTMAPCTL not built (run make cli)"
+		return 1
+	fi
+	src_want=$(modinfo -F srcversion "$FPM_MODULE" 2>/dev/null)
+	if [ -d /sys/module/ftp_portmap ]; then
+		src_have=$(cat /sys/module/ftp_portmap/srcversion 2>/dev/null)
+		if [ -n "$src_want" ] && [ "$src_want" = "$src_have" ]; then
+			return 0
+		fi
+		rmmod ftp_portmap 2>/dev/null || {
+			FPM_SETUP_ERROR="another ftp_portmap build is loaded and cannot be removed"
+			return 1
+		}
+	fi
+	for dep in $(modinfo -F depends "$FPM_MODULE" 2>/dev/null | tr ',' ' '); do
+		modprobe "$dep" || {
+			FPM_SETUP_ERROR="modprobe $dep (a dependency of ftp_portmap) failed"
+			return 1
+		}
+	done
+	# nft "ct helper" objects and masquerade need these.
+	modprobe -q -a nf_tables nft_ct nft_nat nft_masq nft_chain_nat 2>/dev/null
+	local err
+	if ! err=$(insmod "$FPM_MODULE" 2>&1); then
+		FPM_SETUP_ERROR="insmod $FPM_MODULE failed: $err"
+		return 1
+	fi
+	FPM_LOADED_BY_US=1
+	return 0
+}
+
+# Test-side guard: the ALG tests need the module and the CLI.
+require_alg() {
+	if [ -n "${FPM_SETUP_ERROR:-}" ]; then
+		fail "$FPM_SETUP_ERROR"
+		exit 1
+	fi
+}
+
+# ---------------------------------------------------------------------
+# running tests
+# ---------------------------------------------------------------------
+_cleanup_test_state() {
+	local ns pid
+	if [ -s "$FPM_STATE/pids.list" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null
+		done <"$FPM_STATE/pids.list"
+	fi
+	if [ -s "$FPM_STATE/netns.list" ]; then
+		while read -r ns; do
+			[ -e "/run/netns/$ns" ] || continue
+			for pid in $(ip netns pids "$ns" 2>/dev/null); do
+				kill -9 "$pid" 2>/dev/null
+			done
+			ip netns del "$ns" 2>/dev/null
+		done <"$FPM_STATE/netns.list"
+	fi
+	: >"$FPM_STATE/pids.list"
+	: >"$FPM_STATE/netns.list"
+}
+
+_suite_exit() {
+	_cleanup_test_state
+	if [ "${FPM_LOADED_BY_US:-0}" = 1 ] && [ "${FPM_KEEP_MODULE:-0}" != 1 ]; then
+		rmmod ftp_portmap 2>/dev/null
+	fi
+	if [ "${FPM_KEEP:-0}" = 1 ]; then
+		echo "# state kept in $FPM_STATE"
+	else
+		rm -rf "$FPM_STATE"
+	fi
+}
+
+# list the suite's tests, in the order they are defined in the file
+_suite_tests() {
+	sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$SUITE_PATH"
+}
+
+# describe: first comment line above a test function is its title
+_test_title() {
+	local t=$1
+	awk -v fn="$t" '
+		/^#/ { c = c == "" ? substr($0, 3) : c; next }
+		$0 ~ "^" fn "[[:space:]]*\\(" { print c; exit }
+		{ c = "" }' "$SUITE_PATH"
+}
+
+run_suite() {
+	if [ "${1:-}" = --run-one ]; then
+		_run_one "$2"
+		return
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$SUITE: must run as root (network namespaces)" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	FPM_STATE=$(mktemp -d "${TMPDIR:-/tmp}/fpm-netns-$SUITE.XXXXXX")
+	chmod 755 "$FPM_STATE"
+	FPM_NS_PREFIX=fpm$$
+	export FPM_STATE FPM_NS_PREFIX FPM_HELPER FPM_MODULE PORTMAPCTL
+	: >"$FPM_STATE/pids.list"
+	: >"$FPM_STATE/netns.list"
+	trap _suite_exit EXIT
+	trap 'exit 130' INT TERM
+
+	local missing="" t
+	for t in ip nft vsftpd lftp jq conntrack timeout cmp; do
+		command -v "$t" >/dev/null || missing+=" $t"
+	done
+	getent passwd ftp >/dev/null || missing+=" user:ftp(vsftpd)"
+	if [ -n "$missing" ]; then
+		FPM_SETUP_ERROR="missing tools:$missing (run scripts/install-deps.sh)"
+	else
+		FPM_SETUP_ERROR=
+		module_load
+	fi
+	export FPM_SETUP_ERROR
+
+	echo "# suite $SUITE: helper $FPM_HELPER, kernel $(uname -r)"
+	[ -n "$FPM_SETUP_ERROR" ] && echo "# SETUP ERROR: $FPM_SETUP_ERROR"
+	if [ "$FPM_HELPER" != ftp ] && [ -z "$FPM_SETUP_ERROR" ]; then
+		echo "# module $(modinfo -F version "$FPM_MODULE" 2>/dev/null) srcversion $(cat /sys/module/ftp_portmap/srcversion 2>/dev/null)"
+	fi
+	local passed=0 failed=0 idx=0 name title t0 rc secs res
+	for name in $(_suite_tests); do
+		if [ -n "${TEST_FILTER:-}" ] && ! [[ $name =~ $TEST_FILTER ]]; then
+			continue
+		fi
+		idx=$((idx + 1))
+		title=$(_test_title "$name")
+		echo "# [$idx] $name: $title"
+		res=$FPM_STATE/$name.res
+		: >"$res"
+		t0=$(date +%s)
+		T_INDEX=$idx timeout -k 10 "$TEST_TIMEOUT" bash "$SUITE_PATH" --run-one "$name"
+		rc=$?
+		secs=$(($(date +%s) - t0))
+		_cleanup_test_state
+		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			echo "    FAIL: timed out after ${TEST_TIMEOUT}s"
+			echo fail >>"$res"
+		fi
+		if [ $rc -eq 0 ] && grep -q '^ok$' "$res" && ! grep -q '^fail$' "$res"; then
+			passed=$((passed + 1))
+			echo "ok $idx - $name (${secs}s)"
+		else
+			failed=$((failed + 1))
+			grep -q . "$res" || echo "    FAIL: the test made no check (rc $rc)"
+			echo "not ok $idx - $name (${secs}s)"
+		fi
+	done
+	if [ $idx -eq 0 ]; then
+		echo "# no test matched TEST_FILTER='${TEST_FILTER:-}'"
+		failed=1
+	fi
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit
+}
+
+_run_one() {
+	T_NAME=$1
+	T_DIR=$FPM_STATE/$T_NAME
+	T_RES=$FPM_STATE/$T_NAME.res
+	mkdir -p "$T_DIR"
+	chmod 755 "$T_DIR"
+	cd "$T_DIR" || exit 1
+	if ! declare -F "$T_NAME" >/dev/null; then
+		fail "no such test $T_NAME"
+		exit 1
+	fi
+	[ "$FPM_HELPER" = ftp ] || require_alg
+	# The verdict comes from the checks made, not from the function's
+	# last command.
+	"$T_NAME"
+	if [ "${FPM_VERBOSE:-0}" = 1 ] || grep -q '^fail$' "$T_RES"; then
+		local f
+		for f in "$T_DIR"/ftp-*/vsftpd.log; do
+			[ -e "$f" ] && show_log "server log ${f#"$T_DIR"/}" "$f" 30
+		done
+	fi
+	exit 0
+}
