@@ -369,6 +369,8 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(s->ct),
 			  &s->ct->tuplehash[!s->dir].tuple.src.u3, daddr,
 			  IPPROTO_TCP, NULL, &port);
+	/* The data connection is not FTP control: no helper for it. */
+	RCU_INIT_POINTER(exp->helper, NULL);
 
 	streamed = d->flags & (FPM_D_STREAM | FPM_D_NOREW);
 	/*

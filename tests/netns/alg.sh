@@ -40,6 +40,14 @@ helper_on_conn() {
 
 alg_only() { [ "$FPM_HELPER" != ftp ]; }
 
+# An established control connection to PORT without a helper any more.
+ct_unhelped() {
+	local out
+	out=$(nsx "$1" conntrack -L -p tcp --orig-port-dst "$2" 2>/dev/null |
+		grep ESTABLISHED) || return 1
+	! grep -q "helper=" <<<"$out"
+}
+
 # NAT server 203.0.113.1:8021 -> 10.10.10.10:6293, mapping on the inside port
 test_nat_inside_port() {
 	must topo_basic
@@ -346,6 +354,56 @@ test_two_routers() {
 	must map_del "$gwc" 8021
 	expect_xfer_fail "active download without the client gateway's mapping" \
 		ftp_get "$cli" "ftp://203.0.113.1:8021" active "$SRV_FILE"
+}
+
+# Module unload while helped control connections are open
+test_unload_live() {
+	local i up=0 rc
+	if ! alg_only; then
+		info "the stock helper is not unloaded here"
+		return 0
+	fi
+	must topo_basic
+	must vsftpd_start "$NS_SRV" 6293
+	must std_router
+	must map_add "$NS_RTR" 6293
+	# One session: a download, then a pause with the control connection
+	# open (the module goes away meanwhile), then a command on it.
+	XFER_LOG=$T_DIR/lftp-unload.log
+	(
+		lftp_run "$NS_CLI" "$XFER_LOG" "$(mode_settings passive)" \
+			"$URL4" "get pub.bin -o $T_DIR/unload.bin
+!sleep 12
+quote NOOP"
+		echo $? >"$T_DIR/unload.rc"
+	) &
+	for i in $(seq 1 40); do
+		if cmp -s "$SRV_FILE" "$T_DIR/unload.bin" &&
+			helper_on_conn "$NS_RTR" 8021; then
+			up=1
+			break
+		fi
+		sleep 0.25
+	done
+	check_eq "helped session downloaded and is still open" 1 "$up"
+	# The router's unused "ct helper" object holds a module reference.
+	must nsx "$NS_RTR" nft delete ct helper inet fpm fpm
+	check "rmmod ftp_portmap with a live helped connection" \
+		rmmod ftp_portmap
+	check "its conntrack entry outlives the module, without a helper" \
+		ct_unhelped "$NS_RTR" 8021
+	for i in $(seq 1 120); do
+		[ -s "$T_DIR/unload.rc" ] && break
+		sleep 0.5
+	done
+	rc=$(cat "$T_DIR/unload.rc" 2>/dev/null)
+	check_eq "the control connection still works after the unload" 0 "$rc"
+	check "  ... the server answered NOOP after the unload" \
+		saw "$T_DIR/ftp-$NS_SRV/vsftpd.log" '"200 NOOP ok'
+	must module_load
+	must map_add "$NS_RTR" 6293
+	expect_xfer_ok "reloaded: a new session is helped again" \
+		ftp_get "$NS_CLI" "$URL4" passive "$SRV_FILE"
 }
 
 run_suite "$@"
