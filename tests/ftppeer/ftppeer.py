@@ -27,6 +27,8 @@ line no FTP helper looks at):
                    2000-byte line cut in two writes of 1000
   unsolicited-227  NOOP is answered with a 227 naming a listening port
                    (no PASV pending)
+  connect-timeout=S  how long an active-mode connect back may take (a
+                   lost SYN is retried by TCP after 1 s, 3 s, 7 s ...)
 
 The client runs one or more sessions (login, data setup, RETR, compare,
 QUIT) and exits 0 only if every session's data matched.  It prints the
@@ -315,7 +317,7 @@ def recv_all(sock, timeout, limit):
 # ---------------------------------------------------------------- server
 
 SCENARIO_KEYS = ("split-reply", "pipeline-227", "logout-227", "garbage",
-                 "unsolicited-227")
+                 "unsolicited-227", "connect-timeout")
 
 
 def scenario_from_args(args):
@@ -325,6 +327,7 @@ def scenario_from_args(args):
         "logout-227": args.logout_227,
         "garbage": args.garbage,
         "unsolicited-227": args.unsolicited_227,
+        "connect-timeout": args.connect_timeout,
     }
 
 
@@ -339,6 +342,11 @@ def scenario_update(sc, words):
                 sc[k] = int(v)
             except ValueError:
                 return "split-reply needs a number"
+        elif k == "connect-timeout":
+            try:
+                sc[k] = float(v)
+            except ValueError:
+                return "connect-timeout needs a number of seconds"
         else:
             sc[k] = v.lower() not in ("0", "off", "no", "false")
     return None
@@ -537,7 +545,7 @@ class ServerSession:
                 addr, port = self.port_addr
                 self.port_addr = None
                 dsock = socket.socket(family_of(addr), socket.SOCK_STREAM)
-                dsock.settimeout(self.args.connect_timeout)
+                dsock.settimeout(self.sc["connect-timeout"])
                 try:
                     dsock.connect(sockaddr(addr, port))
                 except OSError as e:
@@ -714,6 +722,8 @@ class Session:
         sc = []
         if self.split_reply:
             sc.append("split-reply=%d" % self.split_reply)
+        if a.server_connect_timeout:
+            sc.append("connect-timeout=%g" % a.server_connect_timeout)
         for flag, key in (("pipeline_reply", "pipeline-227"),
                           ("logout_227", "logout-227"),
                           ("garbage", "garbage"),
@@ -1026,6 +1036,9 @@ def main(argv=None):
     c.add_argument("--unsolicited", action="store_true",
                    help="server answers NOOP with a 227; it must not work")
     c.add_argument("--probe-timeout", type=float, default=2.0)
+    c.add_argument("--server-connect-timeout", type=float, default=0,
+                   metavar="S", help="ask the server to allow S seconds "
+                   "for its active-mode connect back")
     c.add_argument("--bounce", metavar="ADDR",
                    help="PORT/EPRT names ADDR (local); nothing may arrive")
     c.add_argument("--local-addr",

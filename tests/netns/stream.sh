@@ -855,6 +855,7 @@ case_netem() {
 	done
 	client netem --connect $VIP4 --mode mix --sessions "$NETEM_SESSIONS" \
 		--size 16384 --pause 0.01 --timeout 20 --connect-timeout 15 \
+		--server-connect-timeout 15 \
 		--expect-pasv $VIP4 --expect-port $RTR4
 	rc=$?
 	for d in rc rs; do
