@@ -311,6 +311,21 @@ static const union nf_inet_addr *fpm_sender_addr(const struct fpm_seg *s)
 }
 
 /*
+ * Did the address rewritten as it passed (fpm_partial) turn out to be the
+ * whole address text of the completed line?  Not when its text only began
+ * like the sender's address (say "10,10,10,010"): then the peer got a
+ * garbled line, which is counted.
+ */
+static bool fpm_stream_matched(const struct fpm_dir *d,
+			       const struct fp_line *pl, u32 line_seq)
+{
+	const struct fpm_rw *rw = &d->hist[d->stream_rw];
+
+	return rw->used && rw->seq == line_seq + pl->addr_off &&
+	       rw->olen == pl->addr_len;
+}
+
+/*
  * A PORT/EPRT (client) or 227/229 (server) line asking for a data
  * connection: check it, expect the data connection, rewrite for NAT.
  * @line_seq: sequence number of the line's first byte.
@@ -403,14 +418,20 @@ static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
 		}
 		fpm_count(s, FPM_STAT_EXPECTS, FPM_CTR_EXPECTS);
 		if (!whole && !addr_only) {
-			if (d->flags & FPM_D_STREAM)
-				fpm_count(s, FPM_STAT_REWRITES,
-					  FPM_CTR_REWRITES);
-			else if (pl->ep.family &&
-				 !nf_inet_addr_cmp(fpm_public_addr(s),
-						   fpm_sender_addr(s)))
+			/* Rewritten as it passed, or not rewritable now. */
+			if (d->flags & FPM_D_STREAM) {
+				if (fpm_stream_matched(d, pl, line_seq))
+					fpm_count(s, FPM_STAT_REWRITES,
+						  FPM_CTR_REWRITES);
+				else
+					fpm_count(s, FPM_STAT_REWRITE_FAIL,
+						  FPM_CTR_UNSPEC);
+			} else if (pl->ep.family &&
+				   !nf_inet_addr_cmp(fpm_public_addr(s),
+						     fpm_sender_addr(s))) {
 				fpm_count(s, FPM_STAT_REWRITE_FAIL,
 					  FPM_CTR_UNSPEC);
+			}
 			goto out;
 		}
 		fpm_addr_to_ep(s->ct, pl->ep.family ? fpm_public_addr(s) :
