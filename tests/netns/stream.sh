@@ -494,6 +494,32 @@ case_ccc() {
 	return $rc
 }
 
+# lftp_ccc_run OUT LOG PASSIVE SEED EXTRA: one lftp session with
+# ftp:ssl-use-ccc yes (AUTH TLS, login and CCC inside TLS, then the data
+# command in clear text through the NAT) fetching data-SEED-8192.bin into
+# OUT; the dialogue goes to LOG, which becomes CLIENT_LOG.  Says why and
+# returns 1 when lftp failed or wrote nothing.
+lftp_ccc_run() {
+	local out=$1 passive=$3 seed=$4 extra=${5:-} rc
+	CLIENT_LOG=$2
+	rm -f "$out"
+	# lftp's -e script must be one line
+	local script="set ftp:ssl-allow yes; set ftp:ssl-force yes;
+set ftp:ssl-auth TLS; set ftp:ssl-use-ccc yes; set ftp:ssl-protect-data no;
+set ftp:ssl-protect-list no; set ssl:verify-certificate no;
+set ftp:passive-mode $passive; set ftp:prefer-epsv no; set net:max-retries 1;
+set net:timeout 8; set net:reconnect-interval-base 1; set cmd:fail-exit yes;
+set xfer:clobber yes; $extra get data-$seed-8192.bin -o $out; bye"
+	c_exec timeout 40 lftp -d -u anonymous,ftppeer@ -e "${script//$'\n'/ }" \
+		"ftp://$VIP4:$CTRL_PORT" >"$CLIENT_LOG" 2>&1
+	rc=$?
+	if [ $rc != 0 ] || [ ! -f "$out" ]; then
+		echo "lftp exit $rc: $(grep -E '^(<---|----|get:)' "$CLIENT_LOG" | tail -n 2 | tr '\n' ' ')"
+		return 1
+	fi
+	return 0
+}
+
 # lftp as the client (ftp:ssl-use-ccc yes) against the scripted server:
 # AUTH TLS, login and CCC inside TLS, then TYPE/PASV (or PORT)/RETR in
 # clear text through the NAT; lftp's TLS is GnuTLS, the server's OpenSSL.
@@ -501,22 +527,7 @@ lftp_get() {
 	# $1: passive-mode on|off  $2: seed  $3: extra lftp settings
 	# (runs in a subshell: sets nothing for the caller)
 	local out=$WORK/lftp-$COLUMN-$2.bin
-	CLIENT_LOG=$WORK/$COLUMN-ccc-lftp-$2.log
-	rm -f "$out"
-	# lftp's -e script must be one line
-	local script="set ftp:ssl-allow yes; set ftp:ssl-force yes;
-set ftp:ssl-auth TLS; set ftp:ssl-use-ccc yes; set ftp:ssl-protect-data no;
-set ftp:ssl-protect-list no; set ssl:verify-certificate no;
-set ftp:passive-mode $1; set ftp:prefer-epsv no; set net:max-retries 1;
-set net:timeout 8; set net:reconnect-interval-base 1; set cmd:fail-exit yes;
-set xfer:clobber yes; $3 get data-$2-8192.bin -o $out; bye"
-	c_exec timeout 40 lftp -d -u anonymous,ftppeer@ -e "${script//$'\n'/ }" \
-		"ftp://$VIP4:$CTRL_PORT" >"$CLIENT_LOG" 2>&1
-	local rc=$?
-	if [ $rc != 0 ] || [ ! -f "$out" ]; then
-		echo "lftp exit $rc: $(grep -E '^(<---|----|get:)' "$CLIENT_LOG" | tail -n 2 | tr '\n' ' ')"
-		return 1
-	fi
+	lftp_ccc_run "$out" "$WORK/$COLUMN-ccc-lftp-$2.log" "$@" || return 1
 	if ! "$PY" -c 'import random, sys
 sys.exit(open(sys.argv[1], "rb").read() != random.Random(int(sys.argv[2])).randbytes(8192))' "$out" "$2"; then
 		echo "data mismatch"
@@ -724,21 +735,7 @@ pace_server_control() {
 # (runs in a subshell: sets nothing for the caller)
 proftpd_get() {
 	local out=$WORK/proftpd-$COLUMN-$2.bin
-	CLIENT_LOG=$WORK/$COLUMN-ccc-proftpd-$2.log
-	rm -f "$out"
-	local script="set ftp:ssl-allow yes; set ftp:ssl-force yes;
-set ftp:ssl-auth TLS; set ftp:ssl-use-ccc yes; set ftp:ssl-protect-data no;
-set ftp:ssl-protect-list no; set ssl:verify-certificate no;
-set ftp:passive-mode $1; set ftp:prefer-epsv no; set net:max-retries 1;
-set net:timeout 8; set net:reconnect-interval-base 1; set cmd:fail-exit yes;
-set xfer:clobber yes; $3 get data-$2-8192.bin -o $out; bye"
-	c_exec timeout 40 lftp -d -u anonymous,ftppeer@ -e "${script//$'\n'/ }" \
-		"ftp://$VIP4:$CTRL_PORT" >"$CLIENT_LOG" 2>&1
-	local rc=$?
-	if [ $rc != 0 ] || [ ! -f "$out" ]; then
-		echo "lftp exit $rc: $(grep -E '^(<---|----|get:)' "$CLIENT_LOG" | tail -n 2 | tr '\n' ' ')"
-		return 1
-	fi
+	lftp_ccc_run "$out" "$WORK/$COLUMN-ccc-proftpd-$2.log" "$@" || return 1
 	if ! cmp -s "$out" "$WORK/proftpd-$COLUMN/anon/data-$2-8192.bin"; then
 		echo "data mismatch"
 		return 1
