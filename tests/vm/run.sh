@@ -32,6 +32,8 @@
 #                   and TEST_FILTER are passed anyway
 #   FPM_VM_9P_OPTS  extra 9p mount options (default cache=loose,msize=262144)
 #   FPM_VM_ALLOW_SPLAT=1  do not fail the job on a kernel BUG/WARNING
+#   FPM_VM_APPEND   more kernel command-line parameters (e.g.
+#                   slub_debug=FZPU for the robustness suite)
 #   FPM_VM_KVM      auto (default: KVM when /dev/kvm is usable and the CPU
 #                   shows vmx/svm), 1 or 0
 #   FPM_VM_DEBUG=1  print the qemu command line
@@ -198,6 +200,7 @@ append+=" tsc=unstable no_timer_check random.trust_cpu=on"
 append+=" rdinit=/init FPM_JOB=$job FPM_NONCE=$nonce"
 [ -n "$ninep" ] && append+=" FPM_9P_OPTS=$ninep"
 [ "$rw" = 1 ] && append+=" FPM_RW=$repo"
+[ -n "${FPM_VM_APPEND:-}" ] && append+=" $FPM_VM_APPEND"
 
 # shellcheck disable=SC2054 # commas are qemu syntax
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -display none
