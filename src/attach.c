@@ -22,23 +22,19 @@
 #include "ftp_portmap.h"
 #include "helper.h"
 
-/* Host-specific beats wildcard; among equals, the first asked wins. */
-static struct fpm_map *fpm_better(struct fpm_map *a, struct fpm_map *b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	return (!a->key.family && b->key.family) ? b : a;
-}
-
-static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct)
+/*
+ * The mapping for @ct, if any: host-specific beats wildcard; among equals
+ * the destination as the client sent it beats the one after DNAT.  *@sel
+ * records where in the tuple its key is (struct fpm_help_data.sel).
+ */
+static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct,
+				 u8 *sel)
 {
 	const struct nf_conntrack_tuple *orig, *reply;
 	const union nf_inet_addr *addr[2];
-	struct fpm_map *best = NULL;
-	u16 port[2];
+	struct fpm_map *best = NULL, *m;
 	u8 family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	u16 port[2];
 	int i, j;
 
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
@@ -55,11 +51,16 @@ static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct)
 		for (j = 0; j < 2; j++) {
 			if (j && nf_inet_addr_cmp(addr[0], addr[1]))
 				break;
-			best = fpm_better(best, fpm_map_lookup(fn, port[i],
-							       family,
-							       addr[j]));
-			if (best && best->key.family)
+			m = fpm_map_lookup(fn, port[i], family, addr[j]);
+			if (!m || (best && (best->key.family || !m->key.family)))
+				continue;
+			best = m;
+			*sel = FPM_SEL_MAPPED | (i ? FPM_SEL_PORT_REPLY : 0);
+			if (m->key.family) {
+				*sel |= FPM_SEL_HOST |
+					(j ? FPM_SEL_ADDR_REPLY : 0);
 				return best;
+			}
 		}
 	}
 	return best;
@@ -71,7 +72,7 @@ static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
 	struct fpm_net *fn = priv;
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct;
-	struct fpm_map *m;
+	u8 sel = 0;
 
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct) ||
@@ -79,9 +80,8 @@ static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
 	    test_bit(IPS_HELPER_BIT, &ct->status) || ct->master)
 		return NF_ACCEPT;
 
-	m = fpm_match(fn, ct);
-	if (m)
-		fpm_helper_attach(fn, ct, m);
+	if (fpm_match(fn, ct, &sel))
+		fpm_helper_attach(fn, ct, sel);
 	return NF_ACCEPT;
 }
 

@@ -136,7 +136,6 @@ static size_t fpm_map_msg_size(void)
 /* Called under rcu_read_lock (or fn->lock): @m stays valid meanwhile. */
 static int fpm_put_map(struct sk_buff *skb, const struct fpm_map *m)
 {
-	const struct fpm_counters *c = m->ctr;
 	struct nlattr *nest;
 	int i;
 
@@ -158,9 +157,8 @@ static int fpm_put_map(struct sk_buff *skb, const struct fpm_map *m)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = FPM_CTR_PAD + 1; i <= FPM_CTR_MAX; i++) {
-		u64 v = c ? atomic64_read(&c->ctr[i]) : 0;
-
-		if (nla_put_u64_64bit(skb, i, v, FPM_CTR_PAD)) {
+		if (nla_put_u64_64bit(skb, i, atomic64_read(&m->ctr[i]),
+				      FPM_CTR_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -274,6 +272,8 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	int sent = 0;
 	int err = 0;
 
+	/* A dump that saw the table change is flagged NLM_F_DUMP_INTR. */
+	cb->seq = READ_ONCE(fn->gen) + 1;
 	rcu_read_lock();
 	for (;;) {
 		u32 cur_port = port, cur_idx = idx;
@@ -287,6 +287,8 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &fpm_genl_family,
 				  NLM_F_MULTI, FPM_CMD_MAP_GET);
+		if (hdr)
+			genl_dump_check_consistent(cb, hdr);
 		if (!hdr || fpm_put_map(skb, m)) {
 			genlmsg_cancel(skb, hdr);
 			port = cur_port;
@@ -344,7 +346,7 @@ static int fpm_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	if (!nest)
 		goto nla_put_failure;
 	for (i = FPM_STAT_PAD + 1; i <= FPM_STAT_MAX; i++) {
-		if (nla_put_u64_64bit(msg, i, atomic64_read(&fn->stat[i]),
+		if (nla_put_u64_64bit(msg, i, fpm_stat_read(fn, i),
 				      FPM_STAT_PAD))
 			goto nla_put_failure;
 	}

@@ -113,8 +113,24 @@ enum fpm_stat {
 	FPM_STAT_LINE_TOOLONG,	/* over-long lines given up */
 	FPM_STAT_TLS,		/* connections that went encrypted (AUTH) */
 	FPM_STAT_CCC,		/* connections back to clear text (CCC) */
-	FPM_STAT_OOO,		/* out-of-order segments not parsed */
+	FPM_STAT_OOO,		/* segments beyond a hole (loss/reordering) */
 	FPM_STAT_NOMEM,		/* per-connection state could not be had */
+	/*
+	 * Bytes forwarded unparsed (a hole given up, a lost line): tracking
+	 * resumed at the next line, command/reply pairing restarted.
+	 */
+	FPM_STAT_RESYNC,
+	/*
+	 * Segments or tails held back for the sender to retransmit: a second
+	 * rewrite waiting for the peer's ACK of the first, an address cut by
+	 * a segment end.
+	 */
+	FPM_STAT_HELD,
+	/*
+	 * Per-connection states reclaimed because their conntrack lost the
+	 * helper without helper->destroy (ctnetlink unset it).
+	 */
+	FPM_STAT_ORPHANS,
 	__FPM_STAT_MAX
 };
 #define FPM_STAT_MAX (__FPM_STAT_MAX - 1)

@@ -28,6 +28,9 @@ static const char *const stat_names[FPM_STAT_MAX + 1] = {
 	[FPM_STAT_CCC]			= "ccc",
 	[FPM_STAT_OOO]			= "ooo",
 	[FPM_STAT_NOMEM]		= "nomem",
+	[FPM_STAT_RESYNC]		= "resync",
+	[FPM_STAT_HELD]			= "held",
+	[FPM_STAT_ORPHANS]		= "orphans",
 };
 
 struct stats {
