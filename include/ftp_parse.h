@@ -141,6 +141,85 @@ void fp_parse_line(const char *line, fp_size len, enum fp_dir dir,
  */
 fp_size fp_line_len(const char *buf, fp_size len);
 
+/* Word-at-a-time constants, for any width of unsigned long. */
+#define FP_WSIZE	sizeof(unsigned long)
+#define FP_ONES		(~0UL / 0xff)
+#define FP_HIGHS	(FP_ONES << 7)
+#define FP_LFS		(FP_ONES * '\n')
+
+/*
+ * A word of the buffer at any alignment.  __builtin_memcpy() is the
+ * compiler's, not the C library's: one load on x86 and arm64, byte loads
+ * where unaligned loads are not allowed.
+ */
+static inline unsigned long fp_load(const unsigned char *p)
+{
+	unsigned long w;
+
+	__builtin_memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/*
+ * fp_find_lf - offset of the first LF in @buf, or @len when there is none.
+ * A word at a time: (x - 0x01..01) & ~x & 0x80..80 is non-zero iff a byte
+ * of x is zero, and its lowest set bit is in the first zero byte (only
+ * bytes after a zero byte can be flagged falsely).  Never reads outside
+ * the buffer.  Inline: the stream engine calls it for every line.
+ */
+static inline fp_size fp_find_lf(const char *buf, fp_size len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	fp_size i = 0;
+
+	while (len - i >= FP_WSIZE) {
+		unsigned long w = fp_load(p + i) ^ FP_LFS;
+		unsigned long m = (w - FP_ONES) & ~w & FP_HIGHS;
+
+		if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (__builtin_ctzl(m) >> 3);
+#else
+			break;
+#endif
+		}
+		i += FP_WSIZE;
+	}
+	for (; i < len; i++)
+		if (p[i] == '\n')
+			return i;
+	return len;
+}
+
+#define FP_W4(a, b, c, d) \
+	((fp_u32)(a) | (fp_u32)(b) << 8 | (fp_u32)(c) << 16 | (fp_u32)(d) << 24)
+
+/*
+ * fp_quick - can a line starting with these @n bytes be a line of
+ * interest?  0: fp_parse_line() would say FP_K_OTHER whatever follows;
+ * 1: it may not.  A few instructions on the first four bytes, for the
+ * stream engine's common path (lines of no interest only count for
+ * command/reply pairing).
+ */
+static inline int fp_quick(const char *line, fp_size n, enum fp_dir dir)
+{
+	const unsigned char *b = (const unsigned char *)line;
+	fp_u32 w;
+
+	if (n < 4)
+		return n != 0;
+	if (dir == FP_DIR_SERVER)
+		return b[0] == '2' &&
+		       ((b[1] == '2' && (b[2] == '7' || b[2] == '9')) ||
+			(b[1] == '3' && b[2] == '4'));
+	/* Letters to lower case; other bytes change, but match no word. */
+	w = FP_W4(b[0], b[1], b[2], b[3]) | 0x20202020;
+	return w == FP_W4('p', 'o', 'r', 't') || w == FP_W4('e', 'p', 'r', 't') ||
+	       w == FP_W4('p', 'a', 's', 'v') || w == FP_W4('e', 'p', 's', 'v') ||
+	       w == FP_W4('a', 'u', 't', 'h') ||
+	       (w & 0xffffff) == FP_W4('c', 'c', 'c', 0);
+}
+
 /*
  * Scanning a buffer: every complete line, in order.
  *

@@ -9,11 +9,6 @@
 
 #include "ftp_parse.h"
 
-/* Word-at-a-time constants, for any width of unsigned long. */
-#define FP_WSIZE	sizeof(unsigned long)
-#define FP_ONES		(~0UL / 0xff)
-#define FP_HIGHS	(FP_ONES << 7)
-#define FP_LFS		(FP_ONES * '\n')
 #define FP_CRS		(FP_ONES * '\r')
 
 /* The longest digit run read as a number (leading zeros included). */
@@ -43,49 +38,6 @@ static inline int fp_hexval(unsigned char c)
 static inline int fp_delim_ok(unsigned char c)
 {
 	return c >= 33 && c <= 126 && !fp_isdigit(c);
-}
-
-/*
- * A word of the buffer at any alignment.  __builtin_memcpy() is the
- * compiler's, not the C library's: one load on x86 and arm64, byte loads
- * where unaligned loads are not allowed.
- */
-static inline unsigned long fp_load(const unsigned char *p)
-{
-	unsigned long w;
-
-	__builtin_memcpy(&w, p, sizeof(w));
-	return w;
-}
-
-/*
- * Offset of the first LF in @buf, or @len when there is none.  A word at
- * a time: (x - 0x01..01) & ~x & 0x80..80 is non-zero iff a byte of x is
- * zero, and its lowest set bit is in the first zero byte (only bytes after
- * a zero byte can be flagged falsely).  Never reads outside the buffer.
- */
-static inline fp_size fp_find_lf(const char *buf, fp_size len)
-{
-	const unsigned char *p = (const unsigned char *)buf;
-	fp_size i = 0;
-
-	while (len - i >= FP_WSIZE) {
-		unsigned long w = fp_load(p + i) ^ FP_LFS;
-		unsigned long m = (w - FP_ONES) & ~w & FP_HIGHS;
-
-		if (m) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return i + (__builtin_ctzl(m) >> 3);
-#else
-			break;
-#endif
-		}
-		i += FP_WSIZE;
-	}
-	for (; i < len; i++)
-		if (p[i] == '\n')
-			return i;
-	return len;
 }
 
 /* Offset of the first NUL or CR in @b, or @n; a word at a time. */

@@ -497,6 +497,28 @@ static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 	return FS_OK;
 }
 
+/* A complete line of no interest: a command, or a reply line. */
+static void fs_other(struct fs_ctx *x, const char *l, fp_u32 n)
+{
+	struct fs_conn *c = x->c;
+	fp_u16 code;
+	int multi;
+
+	x->s->lines++;
+	x->d->flags &= ~FS_D_NOREW;
+	if (x->s->dir == FS_CLIENT) {
+		if (c->cmdq_len == FS_CMDQ_MAX) {
+			fs_q_clear(c);
+			fs_ev(x, FS_EV_RESYNC);
+		}
+		c->cmdq_len++;		/* FS_Q_OTHER: two zero bits */
+		return;
+	}
+	if (fs_reply(c, l, n, &multi, &code))
+		fs_q_pop(c);
+	fs_multi_apply(c, multi, code);
+}
+
 /*
  * The cut line in the buffer (first byte at @lseq) has grown but is not
  * complete.  Under NAT, a line of interest whose address has begun is held
@@ -556,6 +578,8 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 	struct fs_conn *c = x->c;
 	struct fs_seg *s = x->s;
 	struct fs_dir *d = x->d;
+	enum fp_dir fpdir = s->dir == FS_CLIENT ? FP_DIR_CLIENT :
+			    FP_DIR_SERVER;
 
 	while (p < s->len) {
 		const char *b = s->data + p;
@@ -567,7 +591,8 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 			p = fs_tls(x, p);
 			continue;
 		}
-		n = (fp_u32)fp_line_len(b, rest);
+		n = (fp_u32)fp_find_lf(b, rest);
+		n = n < rest ? n + 1 : 0;
 		if (d->flags & FS_D_SKIP) {
 			if (!n)
 				return;
@@ -577,6 +602,12 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 		}
 		if (!d->len && n) {
 			/* The common case: a whole line in this segment. */
+			if (!fp_quick(b, n, fpdir)) {
+				/* Of no interest: it only counts for pairing. */
+				fs_other(x, b, n);
+				p += n;
+				continue;
+			}
 			if (fs_line(x, b, n, s->seq + p) == FS_HOLD)
 				return;
 			p += n;

@@ -369,6 +369,43 @@ static void case_edit_text(void)
 	end();
 }
 
+/* fp_quick() may only say "no interest" of lines that have none. */
+static void case_quick(void)
+{
+	static const char alpha[] = "PORTEPRTASVUHCportepsvauthc 227934,|()\r\n0";
+	static const char *const words[] = {
+		"PORT 1,2,3,4,5,6\r\n", "port x\n", "EPRT |1|a|1|\r\n",
+		"ePrT\n", "PASV\r\n", "pasv\n", "EPSV ALL\r\n", "AUTH TLS\r\n",
+		"CCC\r\n", "ccc\n", "227 x (1,2,3,4,5,6)\r\n", "229 (|||5|)\n",
+		"234 ok\r\n",
+	};
+	char line[16];
+	unsigned int i, k, n;
+
+	begin("fp_quick never hides a line of interest");
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		int dir = words[i][0] == '2' ? FP_DIR_SERVER : FP_DIR_CLIENT;
+
+		CHECK(fp_quick(words[i], strlen(words[i]), dir),
+		      "'%s' filtered out", words[i]);
+	}
+	rng_state = 77;
+	for (i = 0; i < 300000; i++) {
+		struct fp_line pl;
+		int dir = (int)rndn(2);
+
+		n = 1 + rndn(sizeof(line) - 1);
+		for (k = 0; k < n; k++)
+			line[k] = alpha[rndn(sizeof(alpha) - 1)];
+		if (fp_quick(line, n, (enum fp_dir)dir))
+			continue;
+		fp_parse_line(line, n, (enum fp_dir)dir, &pl);
+		CHECK(pl.kind == FP_K_OTHER, "'%.*s' (%s) is %s", (int)n, line,
+		      dir ? "server" : "client", fp_kind_name(pl.kind));
+	}
+	end();
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 3000;
@@ -384,6 +421,7 @@ int main(int argc, char **argv)
 	case_second_rewrite_waits();
 	case_tls();
 	case_queue_limit();
+	case_quick();
 
 	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
 	for (i = 0; i < rounds; i++) {
