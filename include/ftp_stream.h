@@ -135,6 +135,13 @@ struct fs_conn {
 enum {
 	FS_C_TLS	= 0x01,	/* went encrypted at least once */
 	FS_C_MULTI	= 0x02,	/* inside a multi-line reply */
+	/* Pairing unknown: until a command and its reply empty the queue. */
+	FS_C_UNSYNC	= 0x04,
+	/*
+	 * Picked up mid-stream (no SYN seen): a 227/229/234 answering no
+	 * command seen is acted on (strict checks still apply).
+	 */
+	FS_C_PICKUP	= 0x08,
 };
 
 /* An address as the host knows it: family 4 or 6, network order. */
@@ -200,6 +207,8 @@ struct fs_expect {
  */
 fp_u16 fs_host_expect(void *host, const struct fs_expect *e);
 void fs_host_event(void *host, enum fs_event ev);
+/* A line of interest (fp_quick() said so) was parsed: for tracing. */
+void fs_host_line(void *host, const struct fp_line *line, fp_u32 seq);
 void *fs_host_alloc_lines(void *host);
 void fs_host_free_lines(void *host, void *p);
 
@@ -210,6 +219,13 @@ void fs_host_free_lines(void *host, void *p);
  * unless the direction has started already.
  */
 void fs_start(struct fs_conn *c, enum fs_dirn dir, fp_u32 seq);
+
+/*
+ * fs_pickup - the connection was picked up mid-stream (no SYN seen, e.g.
+ * a conntrack synchronised to a backup router): replies to commands sent
+ * before are acted on until pairing is re-established.
+ */
+void fs_pickup(struct fs_conn *c);
 
 /* fs_segment - process one segment with payload: see struct fs_seg. */
 void fs_segment(struct fs_conn *c, struct fs_seg *s);

@@ -40,6 +40,13 @@
  * nf_ct_iterate_destroy(), whose signature did not change since 4.14.
  */
 
+/* 6.10 dropped the source argument of __assign_str() in trace events. */
+#if FPM_SINCE(6, 10)
+#define fpm_assign_str(field, src)	__assign_str(field)
+#else
+#define fpm_assign_str(field, src)	__assign_str(field, src)
+#endif
+
 /*
  * Expectation helpers.  Kernels with nf_conntrack_expect.assign_helper
  * (6.1.y stable and 6.12 have it; detected by Kbuild, see

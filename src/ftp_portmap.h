@@ -137,6 +137,7 @@ static inline void fpm_stat_inc(struct fpm_net *fn, enum fpm_stat s)
 }
 
 u64 fpm_stat_read(struct fpm_net *fn, enum fpm_stat s);
+void fpm_stats_reset(struct fpm_net *fn);
 
 /* table.c */
 void fpm_table_init(struct fpm_net *fn);
@@ -146,6 +147,7 @@ int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 int fpm_map_del(struct fpm_net *fn, const struct fpm_key *key,
 		struct netlink_ext_ack *extack);
 void fpm_map_flush(struct fpm_net *fn);
+void fpm_map_ctr_reset(struct fpm_net *fn);
 /* Exact (port, host) match; caller holds rcu_read_lock or fn->lock. */
 struct fpm_map *fpm_map_find(struct fpm_net *fn, const struct fpm_key *key);
 /*

@@ -90,11 +90,14 @@ static int fs_q_head(const struct fs_conn *c)
 	return c->cmdq_len ? (int)(c->cmdq & 3) : FS_Q_NONE;
 }
 
+/* A final reply answered the oldest command. */
 static void fs_q_pop(struct fs_conn *c)
 {
 	if (c->cmdq_len) {
 		c->cmdq >>= 2;
-		c->cmdq_len--;
+		/* A command and its reply seen: pairing is known again. */
+		if (!--c->cmdq_len)
+			c->flags &= ~(FS_C_UNSYNC | FS_C_PICKUP);
 	}
 }
 
@@ -206,8 +209,24 @@ static void fs_resync(struct fs_ctx *x)
 	else
 		d->flags |= FS_D_SKIP;
 	fs_q_clear(x->c);
-	x->c->flags &= ~FS_C_MULTI;
+	x->c->flags &= ~(FS_C_MULTI | FS_C_PICKUP);
+	x->c->flags |= FS_C_UNSYNC;
 	fs_ev(x, FS_EV_RESYNC);
+}
+
+void fs_pickup(struct fs_conn *c)
+{
+	c->flags |= FS_C_UNSYNC | FS_C_PICKUP;
+}
+
+/* Does a reply that answers no command seen get acted on (pickup)? */
+static int fs_q_head_or_pickup(const struct fs_conn *c)
+{
+	int head = fs_q_head(c);
+
+	if (head == FS_Q_NONE && (c->flags & FS_C_PICKUP))
+		return FS_Q_DATA | FS_Q_AUTH;
+	return head;
 }
 
 static void fs_tls_on(struct fs_ctx *x)
@@ -458,6 +477,7 @@ static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 
 	fp_parse_line(l, n, s->dir == FS_CLIENT ? FP_DIR_CLIENT :
 		      FP_DIR_SERVER, &pl);
+	fs_host_line(s->host, &pl, lseq);
 	if (pl.kind == FP_K_REJECT)
 		fs_ev(x, FS_EV_REJECT);
 
@@ -467,17 +487,17 @@ static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 			return FS_HOLD;
 		fs_q_push(x, fs_q_kind(pl.kind));
 	} else if (fs_reply(c, l, n, &multi, &code)) {
-		head = fs_q_head(c);
+		head = fs_q_head_or_pickup(c);
 		switch (pl.kind) {
 		case FP_K_227:
 		case FP_K_229:
-			if (head != FS_Q_DATA)
+			if (!(head & FS_Q_DATA) || head == FS_Q_NONE)
 				fs_ev(x, FS_EV_UNPAIRED);
 			else if (fs_endpoint(x, l, &pl, lseq) == FS_HOLD)
 				return FS_HOLD;
 			break;
 		case FP_K_234:
-			if (head == FS_Q_AUTH)
+			if ((head & FS_Q_AUTH) && head != FS_Q_NONE)
 				tls = 1;
 			else
 				fs_ev(x, FS_EV_UNPAIRED);
@@ -539,7 +559,9 @@ static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 		if (k != FP_K_PORT && k != FP_K_EPRT)
 			return;
 	} else {
-		if (fs_q_head(x->c) != FS_Q_DATA ||
+		int head = fs_q_head_or_pickup(x->c);
+
+		if (head == FS_Q_NONE || !(head & FS_Q_DATA) ||
 		    (x->c->flags & FS_C_MULTI))
 			return;
 		k = fp_prefix(fs_buf(x), d->len, FP_DIR_SERVER, &aoff);

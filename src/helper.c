@@ -38,8 +38,12 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "helper.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 bool fpm_exiting __read_mostly;
 
@@ -61,6 +65,7 @@ static struct nf_conntrack_helper fpm_helpers[2] __read_mostly;
 /* One segment: the engine's view plus what the host needs around it. */
 struct fpm_host {
 	struct fs_seg fs;
+	struct sk_buff *skb;
 	struct nf_conn *ct;
 	struct fpm_net *fn;
 	int dir;
@@ -97,29 +102,36 @@ static bool fpm_is_ours(const struct nf_conntrack_helper *h)
 	return h == &fpm_helpers[0] || h == &fpm_helpers[1];
 }
 
-/* The mapping that matched @ct (see fpm_help_data.sel), under RCU. */
+/* The key of the mapping that matched @ct (see fpm_help_data.sel). */
+static void fpm_conn_key(const struct nf_conn *ct, u8 sel, struct fpm_key *key)
+{
+	const struct nf_conntrack_tuple *orig, *reply;
+
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	memset(key, 0, sizeof(*key));
+	key->port = ntohs(sel & FPM_SEL_PORT_REPLY ? reply->src.u.tcp.port :
+			  orig->dst.u.tcp.port);
+	if (sel & FPM_SEL_HOST) {
+		key->family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 :
+			      AF_INET;
+		key->addr = sel & FPM_SEL_ADDR_REPLY ? reply->src.u3 :
+			    orig->dst.u3;
+		if (key->family == AF_INET)
+			memset(&key->addr.all[1], 0,
+			       sizeof(key->addr) - sizeof(key->addr.all[0]));
+	}
+}
+
+/* The mapping that matched @ct, if it is still there; under RCU. */
 struct fpm_map *fpm_conn_map(struct fpm_net *fn, const struct nf_conn *ct,
 			     u8 sel)
 {
-	const struct nf_conntrack_tuple *orig, *reply;
 	struct fpm_key key;
 
 	if (!(sel & FPM_SEL_MAPPED))
 		return NULL;
-	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
-	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
-	memset(&key, 0, sizeof(key));
-	key.port = ntohs(sel & FPM_SEL_PORT_REPLY ? reply->src.u.tcp.port :
-			 orig->dst.u.tcp.port);
-	if (sel & FPM_SEL_HOST) {
-		key.family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 :
-			     AF_INET;
-		key.addr = sel & FPM_SEL_ADDR_REPLY ? reply->src.u3 :
-			   orig->dst.u3;
-		if (key.family == AF_INET)
-			memset(&key.addr.all[1], 0,
-			       sizeof(key.addr) - sizeof(key.addr.all[0]));
-	}
+	fpm_conn_key(ct, sel, &key);
 	return fpm_map_find(fn, &key);
 }
 
@@ -178,7 +190,7 @@ static struct fpm_conn *fpm_conn_get(struct fpm_net *fn, struct nf_conn *ct,
 				     struct fpm_help_data *h)
 {
 	struct fpm_conn *fc = READ_ONCE(h->conn), *old;
-	int d;
+	int d, syn;
 
 	if (fc)
 		return fc == FPM_CONN_DEAD ? NULL : fc;
@@ -186,15 +198,23 @@ static struct fpm_conn *fpm_conn_get(struct fpm_net *fn, struct nf_conn *ct,
 		return NULL;
 	fc = fpm_alloc_conn(fn);
 	if (!fc) {
+		WRITE_ONCE(h->nomem, 1);
 		fpm_stat_inc(fn, FPM_STAT_NOMEM);
 		return NULL;
 	}
+	WRITE_ONCE(h->nomem, 0);
 	spin_lock_init(&fc->lock);
 	fc->ct = ct;
+	syn = 0;
 	for (d = 0; d < IP_CT_DIR_MAX; d++)
 		/* Pairs with the release in fpm_help(): isn is written. */
-		if (smp_load_acquire(&h->isn_ok[d]))
+		if (smp_load_acquire(&h->isn_ok[d])) {
 			fs_start(&fc->fs, d, READ_ONCE(h->isn[d]));
+			syn++;
+		}
+	/* No handshake seen (conntrackd, ctnetlink): picked up mid-stream. */
+	if (!syn)
+		fs_pickup(&fc->fs);
 
 	/* On the list before it is published: teardown must find it. */
 	spin_lock_bh(&fn->conns_lock);
@@ -302,6 +322,13 @@ static const struct {
 		"data port below 1024 refused" },
 };
 
+/* A refusal: traced, and reported through nf_ct_helper_log() (nf_log). */
+static void fpm_refuse(struct fpm_host *g, const char *why)
+{
+	trace_fpm_refuse(g->ct, g->dir, why);
+	nf_ct_helper_log(g->skb, g->ct, "%s", why);
+}
+
 void fs_host_event(void *host, enum fs_event ev)
 {
 	struct fpm_host *g = host;
@@ -309,10 +336,34 @@ void fs_host_event(void *host, enum fs_event ev)
 	if ((unsigned int)ev >= FS_EV__COUNT)
 		return;
 	fpm_stat_inc(g->fn, fpm_events[ev].stat);
-	if (ev == FS_EV_REWRITE)
+	switch (ev) {
+	case FS_EV_REWRITE:
 		g->rewrites++;
+		break;
+	case FS_EV_REJECT:
+		fpm_refuse(g, "line of interest failed validation");
+		break;
+	case FS_EV_UNPAIRED:
+		fpm_refuse(g, "reply answering no matching command");
+		break;
+	case FS_EV_REWRITE_FAIL:
+	case FS_EV_ADDR_MISMATCH:
+	case FS_EV_PORT_LOW:
+		fpm_refuse(g, fpm_events[ev].log);
+		break;
+	default:
+		break;
+	}
 	if (fpm_events[ev].log)
 		fpm_log(g->ct, fpm_events[ev].log);
+}
+
+void fs_host_line(void *host, const struct fp_line *line, fp_u32 seq)
+{
+	struct fpm_host *g = host;
+
+	trace_fpm_line(g->ct, g->dir, fp_kind_name(line->kind), seq,
+		       line->len);
 }
 
 fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
@@ -334,6 +385,7 @@ fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
 	    READ_ONCE(g->fn->max_expect)) {
 		fpm_stat_inc(g->fn, FPM_STAT_EXPECT_LIMIT);
 		fpm_log(ct, "too many pending data connections: refused");
+		fpm_refuse(g, "too many pending data connections");
 		return 0;
 	}
 	exp = nf_ct_expect_alloc(ct);
@@ -360,9 +412,11 @@ fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
 	else
 		used = nf_ct_expect_related(exp, 0) ? 0 : pl->ep.port;
 	nf_ct_expect_put(exp);
+	trace_fpm_expect(ct, g->dir, pl->ep.port, used, e->own);
 	if (!used) {
 		fpm_stat_inc(g->fn, FPM_STAT_EXPECT_FAIL);
 		fpm_log(ct, "cannot expect the data connection");
+		fpm_refuse(g, "cannot expect the data connection");
 		return 0;
 	}
 	fpm_stat_inc(g->fn, FPM_STAT_EXPECTS);
@@ -416,6 +470,7 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 		return NF_DROP;
 
 	memset(&g, 0, sizeof(g));
+	g.skb = skb;
 	g.ct = ct;
 	g.fn = fn;
 	g.dir = dir;
@@ -440,7 +495,18 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	spin_lock_bh(&fc->lock);
 	fs_segment(&fc->fs, &g.fs);
 	ret = fpm_nat_apply(skb, ct, ctinfo, protoff, &g.fs, fin);
+	h->lines = min_t(u64, (u64)h->lines + g.fs.lines, U32_MAX);
+	h->rewrites = min_t(u32, h->rewrites + g.rewrites, U16_MAX);
+	h->expects = min_t(u32, h->expects + g.expects, U16_MAX);
 	spin_unlock_bh(&fc->lock);
+
+	if (g.fs.drop || g.fs.keep < g.fs.len) {
+		trace_fpm_verdict(ct, dir, seq, len, g.fs.head, g.fs.keep,
+				  g.fs.drop || ret != NF_ACCEPT);
+		nf_ct_helper_log(skb, ct, g.fs.drop ?
+				 "segment dropped for the sender to send again" :
+				 "segment tail held back for the sender to send again");
+	}
 
 	if (ret != NF_ACCEPT)
 		fpm_stat_inc(fn, FPM_STAT_REWRITE_FAIL);
@@ -454,6 +520,82 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 		fpm_map_ctr_add(m, FPM_CTR_REWRITES, g.rewrites);
 	}
 	return ret;
+}
+
+/* --- ctnetlink: what conn list shows -------------------------------------- */
+
+/* The most fpm_to_nlattr() puts (CTA_HELP_INFO and its attributes). */
+#define FPM_CI_SIZE	(nla_total_size(0) + 5 * nla_total_size(sizeof(u32)) + \
+			 nla_total_size(sizeof(u16)) + \
+			 nla_total_size(sizeof(u8)) + nla_total_size(16))
+
+/*
+ * Per-connection information in CTA_HELP (include/uapi/ftp_portmap.h:
+ * enum fpm_conn_info).  Called under rcu_read_lock.  ctnetlink sizes its
+ * event messages without helper information: all of it fits, or none.
+ */
+static int fpm_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	const struct fpm_help_data *h;
+	struct fpm_conn *fc;
+	struct nlattr *info;
+	struct fpm_key key;
+	u32 flags = 0, pending = 0;
+	int i;
+
+	if (!help || skb_tailroom(skb) < FPM_CI_SIZE)
+		return 0;
+	h = (const struct fpm_help_data *)help->data;
+	fc = READ_ONCE(h->conn);
+	if (ct->status & IPS_NAT_MASK)
+		flags |= FPM_CIF_NAT;
+	if (READ_ONCE(h->nomem))
+		flags |= FPM_CIF_GAVE_UP;
+	if (!fc || fc == FPM_CONN_DEAD) {
+		flags |= FPM_CIF_NOSTATE;
+	} else {
+		u8 c = READ_ONCE(fc->fs.flags);
+		u8 d = READ_ONCE(fc->fs.dir[0].flags) |
+		       READ_ONCE(fc->fs.dir[1].flags);
+
+		if (d & FS_D_TLS)
+			flags |= FPM_CIF_TLS;
+		else if (c & FS_C_TLS)
+			flags |= FPM_CIF_WAS_TLS;
+		if (c & FS_C_UNSYNC)
+			flags |= FPM_CIF_UNPAIRED;
+	}
+	for (i = 0; i < NF_CT_MAX_EXPECT_CLASSES; i++)
+		pending += help->expecting[i];
+
+	info = nla_nest_start(skb, CTA_HELP_INFO);
+	if (!info)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, FPM_CI_FLAGS, flags))
+		goto cancel;
+	if (h->sel & FPM_SEL_MAPPED) {
+		fpm_conn_key(ct, h->sel, &key);
+		if (nla_put_u16(skb, FPM_CI_PORT, key.port) ||
+		    (key.family &&
+		     (nla_put_u8(skb, FPM_CI_FAMILY, key.family) ||
+		      (key.family == AF_INET ?
+		       nla_put_in_addr(skb, FPM_CI_HOST4, key.addr.ip) :
+		       nla_put_in6_addr(skb, FPM_CI_HOST6, &key.addr.in6)))))
+			goto cancel;
+	}
+	if (!(flags & FPM_CIF_NOSTATE) &&
+	    (nla_put_u32(skb, FPM_CI_LINES, READ_ONCE(h->lines)) ||
+	     nla_put_u32(skb, FPM_CI_REWRITES, READ_ONCE(h->rewrites)) ||
+	     nla_put_u32(skb, FPM_CI_EXPECTS, READ_ONCE(h->expects)) ||
+	     nla_put_u32(skb, FPM_CI_PENDING, pending)))
+		goto cancel;
+	nla_nest_end(skb, info);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, info);
+	return -EMSGSIZE;
 }
 
 /* --- teardown ------------------------------------------------------------ */
@@ -592,6 +734,7 @@ int fpm_helper_init(void)
 				  0, &fpm_exp_policy, 0, fpm_help, NULL,
 				  THIS_MODULE);
 		fpm_helpers[i].destroy = fpm_destroy;
+		fpm_helpers[i].to_nlattr = fpm_to_nlattr;
 		fpm_helpers[i].data_len = sizeof(struct fpm_help_data);
 	}
 	err = nf_conntrack_helpers_register(fpm_helpers,

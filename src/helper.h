@@ -52,6 +52,11 @@ struct fpm_help_data {
 	u32 isn[IP_CT_DIR_MAX];		/* first payload byte, from the SYN */
 	u8 isn_ok[IP_CT_DIR_MAX];
 	u8 sel;				/* FPM_SEL_* */
+	u8 nomem;			/* the last allocation attempt failed */
+	/* Per-connection counters (conn list), saturating, under fc->lock. */
+	u32 lines;
+	u16 rewrites;
+	u16 expects;
 };
 
 void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct, u8 sel);

@@ -42,6 +42,23 @@ u64 fpm_stat_read(struct fpm_net *fn, enum fpm_stat s)
 	return sum;
 }
 
+/*
+ * Counters of the namespace and of its mappings back to zero.  An
+ * increment racing with this may survive it; nothing else.
+ */
+void fpm_stats_reset(struct fpm_net *fn)
+{
+	unsigned int i, cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct fpm_pcpu *p = per_cpu_ptr(fn->pcpu, cpu);
+
+		for (i = 0; i < __FPM_STAT_MAX; i++)
+			u64_stats_set(&p->stat[i], 0);
+	}
+	fpm_map_ctr_reset(fn);
+}
+
 static int __net_init fpm_net_init(struct net *net)
 {
 	struct fpm_net *fn = fpm_pernet(net);

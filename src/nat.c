@@ -11,6 +11,7 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 
 #include "helper.h"
 
@@ -80,8 +81,11 @@ int fpm_nat_apply(struct sk_buff *skb, struct nf_conn *ct,
 		  enum ip_conntrack_info ctinfo, unsigned int protoff,
 		  const struct fs_seg *s, bool fin)
 {
-	if (s->adj && nfct_seqadj(ct))
+	if (s->adj && nfct_seqadj(ct)) {
 		nf_ct_seqadj_set(ct, ctinfo, htonl(s->adj_pos), s->adj_delta);
+		/* So that ctnetlink listeners (conntrackd) get the new offset. */
+		nf_conntrack_event_cache(IPCT_SEQADJ, ct);
+	}
 	if (s->drop)
 		return NF_DROP;
 	if (s->keep < s->len) {

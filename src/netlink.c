@@ -21,6 +21,8 @@
 #include <net/netlink.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
+#include <net/ipv6.h>
+#include <linux/in.h>
 
 #include "ftp_portmap.h"
 
@@ -167,6 +169,82 @@ static int fpm_put_map(struct sk_buff *skb, const struct fpm_map *m)
 	return 0;
 }
 
+/* Ways a host address can never be an FTP server's address. */
+enum fpm_unusable {
+	FPM_HOST_OK,
+	FPM_HOST_MULTICAST,
+	FPM_HOST_LOOPBACK,
+	FPM_HOST_UNSPEC,
+	FPM_HOST_BROADCAST,
+	FPM_HOST_MAPPED,
+	FPM_HOST_LINKLOCAL,	/* a mapping has no interface: no zone */
+};
+
+static enum fpm_unusable fpm_host_unusable(const struct fpm_key *key)
+{
+	if (key->family == AF_INET) {
+		__be32 a = key->addr.ip;
+
+		if (ipv4_is_multicast(a))
+			return FPM_HOST_MULTICAST;
+		if (ipv4_is_loopback(a))
+			return FPM_HOST_LOOPBACK;
+		if (!a)
+			return FPM_HOST_UNSPEC;
+		if (ipv4_is_lbcast(a))
+			return FPM_HOST_BROADCAST;
+		if (ipv4_is_linklocal_169(a))
+			return FPM_HOST_LINKLOCAL;
+	} else if (key->family == AF_INET6) {
+		int t = ipv6_addr_type(&key->addr.in6);
+
+		if (t & IPV6_ADDR_MULTICAST)
+			return FPM_HOST_MULTICAST;
+		if (t & IPV6_ADDR_LOOPBACK)
+			return FPM_HOST_LOOPBACK;
+		if (t == IPV6_ADDR_ANY)
+			return FPM_HOST_UNSPEC;
+		if (t & IPV6_ADDR_MAPPED)
+			return FPM_HOST_MAPPED;
+		if (t & IPV6_ADDR_LINKLOCAL)
+			return FPM_HOST_LINKLOCAL;
+	}
+	return FPM_HOST_OK;
+}
+
+/* MAP_ADD: refuse a host that can never work, pointing at it. */
+static int fpm_host_check(const struct fpm_key *key, struct nlattr **attrs,
+			  struct netlink_ext_ack *extack)
+{
+	const struct nlattr *a = attrs[key->family == AF_INET ? FPM_A_HOST4 :
+				       FPM_A_HOST6];
+
+	switch (fpm_host_unusable(key)) {
+	case FPM_HOST_OK:
+		return 0;
+	case FPM_HOST_MULTICAST:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is multicast");
+		break;
+	case FPM_HOST_LOOPBACK:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is loopback");
+		break;
+	case FPM_HOST_UNSPEC:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is unspecified");
+		break;
+	case FPM_HOST_BROADCAST:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is broadcast");
+		break;
+	case FPM_HOST_MAPPED:
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "host address is IPv4-mapped IPv6");
+		break;
+	case FPM_HOST_LINKLOCAL:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is link-local");
+		break;
+	}
+	return -EINVAL;
+}
+
 static int fpm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fpm_net *fn = fpm_pernet(genl_info_net(info));
@@ -174,6 +252,9 @@ static int fpm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	err = fpm_parse_key(info->attrs, &key, info->extack);
+	if (err)
+		return err;
+	err = fpm_host_check(&key, info->attrs, info->extack);
 	if (err)
 		return err;
 
@@ -314,6 +395,12 @@ static int fpm_nl_map_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int fpm_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	fpm_stats_reset(fpm_pernet(genl_info_net(info)));
+	return 0;
+}
+
 static u32 fpm_map_count(struct fpm_net *fn)
 {
 	u32 count;
@@ -451,6 +538,11 @@ static const struct genl_ops fpm_genl_ops[] = {
 		.cmd	= FPM_CMD_MAP_FLUSH,
 		.flags	= GENL_UNS_ADMIN_PERM,
 		.doit	= fpm_nl_map_flush,
+	},
+	{
+		.cmd	= FPM_CMD_STATS_RESET,
+		.flags	= GENL_UNS_ADMIN_PERM,
+		.doit	= fpm_nl_stats_reset,
 	},
 	{
 		.cmd	= FPM_CMD_STATS_GET,

@@ -303,6 +303,25 @@ void fpm_map_flush(struct fpm_net *fn)
 	mutex_unlock(&fn->lock);
 }
 
+void fpm_map_ctr_reset(struct fpm_net *fn)
+{
+	struct fpm_chunk *c;
+	struct fpm_map *m;
+	unsigned int i, j, k;
+
+	mutex_lock(&fn->lock);
+	for (i = 0; i < FPM_TBL_HI; i++) {
+		c = rcu_dereference_protected(fn->chunk[i],
+					      lockdep_is_held(&fn->lock));
+		for (j = 0; c && j < FPM_TBL_LO; j++)
+			hlist_for_each_entry(m, &c->port[j], pnode)
+				for (k = 0; k < __FPM_CTR_MAX; k++)
+					atomic64_set(&m->ctr[k], 0);
+		cond_resched();
+	}
+	mutex_unlock(&fn->lock);
+}
+
 struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx)
 {
 	struct hlist_head *list;

@@ -32,6 +32,13 @@ void fs_host_event(void *host, enum fs_event ev)
 	events[ev]++;
 }
 
+void fs_host_line(void *host, const struct fp_line *line, fp_u32 seq)
+{
+	(void)host;
+	(void)line;
+	(void)seq;
+}
+
 void *fs_host_alloc_lines(void *host)
 {
 	(void)host;

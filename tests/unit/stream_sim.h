@@ -49,6 +49,13 @@ void fs_host_event(void *h, enum fs_event ev)
 	((struct host *)h)->ev[ev]++;
 }
 
+void fs_host_line(void *h, const struct fp_line *line, fp_u32 seq)
+{
+	(void)h;
+	(void)line;
+	(void)seq;
+}
+
 void *fs_host_alloc_lines(void *h)
 {
 	struct host *H = h;

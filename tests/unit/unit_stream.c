@@ -297,6 +297,47 @@ static void case_second_rewrite_waits(void)
 	end();
 }
 
+static void case_pickup(void)
+{
+	struct hand H;
+
+	begin("picked up mid-stream: a 227 whose PASV was not seen is acted on");
+	hand_init(&H, 1);
+	fs_pickup(&H.c);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 0);
+	CHECK(H.h.nexp == 1 && !H.h.ev[FS_EV_UNPAIRED], "expectations %d",
+	      H.h.nexp);
+	CHECK(strstr(H.out, "203,0,113,1") != NULL, "got '%s'", H.out);
+	/* a third party is still refused */
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,99,39,18)\r\n", 47);
+	CHECK(H.h.nexp == 1, "third party expected");
+	/* once a command and its reply were seen, pairing is normal again */
+	hand_send(&H, FS_CLIENT, "NOOP\r\n", 0);
+	hand_send(&H, FS_SERVER, "200 ok\r\n", 94);
+	CHECK(!(H.c.flags & (FS_C_PICKUP | FS_C_UNSYNC)), "flags %x",
+	      H.c.flags);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,19)\r\n", 102);
+	CHECK(H.h.nexp == 1 && H.h.ev[FS_EV_UNPAIRED] == 1,
+	      "unpaired 227 acted on after pickup ended");
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("after a resync pairing is unknown until an exchange completes");
+	hand_init(&H, 0);
+	hand_send(&H, FS_CLIENT, "NOOP\r\n", 10);		/* hole */
+	CHECK(H.c.flags & FS_C_UNSYNC, "not marked unsynchronised");
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 16);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 0);
+	CHECK(H.h.nexp == 1 && !(H.c.flags & FS_C_UNSYNC),
+	      "expectations %d flags %x", H.h.nexp, H.c.flags);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
 static void case_tls(void)
 {
 	struct hand H;
@@ -420,6 +461,7 @@ int main(int argc, char **argv)
 	case_holes();
 	case_second_rewrite_waits();
 	case_tls();
+	case_pickup();
 	case_queue_limit();
 	case_quick();
 
