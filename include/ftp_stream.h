@@ -120,6 +120,7 @@ enum {
 	FS_D_TLS	= 0x04,	/* following TLS records */
 	FS_D_OPAQUE	= 0x08,	/* TLS sync lost: nothing more is parsed */
 	FS_D_NOREW	= 0x10,	/* current line: hold-backs given up */
+	FS_D_EARLY	= 0x20,	/* current line: address rewritten early */
 };
 
 /* Per-connection state: 64 bytes on 64-bit hosts (fs_dir: 20). */

@@ -203,7 +203,7 @@ static void fs_resync(struct fs_ctx *x)
 	struct fs_dir *d = x->d;
 
 	d->len = 0;
-	d->flags &= ~FS_D_NOREW;
+	d->flags &= ~(FS_D_NOREW | FS_D_EARLY);
 	if (d->flags & FS_D_TLS)
 		d->flags |= FS_D_OPAQUE;	/* no record boundary to find */
 	else
@@ -418,6 +418,19 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 	addr_fresh = pl->ep.family && !fs_before(lseq + pl->addr_off,
 						 x->fresh);
 	differs = pl->ep.family && !fs_addr_eq(&s->pub, &s->own);
+	if (d->flags & FS_D_EARLY) {
+		/* Its address was rewritten already: keep the port. */
+		e.line = pl;
+		e.dir = s->dir;
+		e.own = (fp_u8)own;
+		e.keep_port = 1;
+		/* (The rewrite may be ACKed and forgotten by now.) */
+		if (d->rw.olen && (d->rw.seq != lseq + pl->addr_off ||
+				   d->rw.olen != pl->addr_len))
+			fs_ev(x, FS_EV_REWRITE_FAIL);
+		fs_host_expect(s->host, &e);
+		return FS_OK;
+	}
 	if (d->flags & FS_D_NOREW) {
 		whole = 0;
 		addr_fresh = 0;
@@ -511,7 +524,7 @@ static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 		fs_multi_apply(c, multi, code);
 	}
 	s->lines++;
-	x->d->flags &= ~FS_D_NOREW;
+	x->d->flags &= ~(FS_D_NOREW | FS_D_EARLY);
 	if (tls)
 		fs_tls_on(x);
 	return FS_OK;
@@ -525,7 +538,7 @@ static void fs_other(struct fs_ctx *x, const char *l, fp_u32 n)
 	int multi;
 
 	x->s->lines++;
-	x->d->flags &= ~FS_D_NOREW;
+	x->d->flags &= ~(FS_D_NOREW | FS_D_EARLY);
 	if (x->s->dir == FS_CLIENT) {
 		if (c->cmdq_len == FS_CMDQ_MAX) {
 			fs_q_clear(c);
@@ -540,9 +553,53 @@ static void fs_other(struct fs_ctx *x, const char *l, fp_u32 n)
 }
 
 /*
+ * The cut line in the buffer (first byte at @lseq) holds, from @aoff on,
+ * the whole address text of a @k line, and it is certainly the address:
+ * the sender's own, in the form fp_format_addr() writes, followed by its
+ * separator (',' in PORT/227, the delimiter in EPRT).  Then it is
+ * rewritten now, the port kept (FS_D_EARLY), and the line need not be
+ * held back.  FS_HOLD when it cannot be done now.
+ */
+static int fs_early(struct fs_ctx *x, enum fp_kind k, fp_u16 aoff,
+		    fp_u32 lseq)
+{
+	struct fs_seg *s = x->s;
+	struct fs_dir *d = x->d;
+	const char *b = fs_buf(x);
+	struct fp_endpoint ep;
+	char own[FP_FORMAT_MAX];
+	fp_u32 olen, rlen;
+	char sep;
+
+	fs_memcpy(ep.addr, s->own.addr, sizeof(ep.addr));
+	ep.family = s->own.family;
+	ep.port = 0;
+	olen = (fp_u32)fp_format_addr(k, &ep, own, sizeof(own));
+	sep = k == FP_K_EPRT ? b[aoff - 1] : ',';
+	if (!olen || d->len <= aoff + olen || b[aoff + olen] != sep ||
+	    fs_memcmp(b + aoff, own, olen))
+		return FS_HOLD;
+	d->rw.seq = lseq + aoff;
+	d->rw.port = 0;
+	d->rw.kind = (fp_u8)k;
+	d->rw.delim = k == FP_K_EPRT ? sep : 0;
+	rlen = fs_rw_format(&d->rw, s, own);
+	if (!rlen || olen > 255 || rlen > 255)
+		return FS_HOLD;
+	d->rw.olen = (fp_u8)olen;
+	d->rw.rlen = (fp_u8)rlen;
+	d->flags |= FS_D_EARLY;
+	x->new_rw = 1;
+	fs_ev(x, FS_EV_REWRITE);
+	return FS_OK;
+}
+
+/*
  * The cut line in the buffer (first byte at @lseq) has grown but is not
- * complete.  Under NAT, a line of interest whose address has begun is held
- * back from its address on: it is rewritten only once it is whole.
+ * complete.  Under NAT, a line of interest whose address has begun is
+ * rewritten at once if all of its address is there and certain
+ * (fs_early), else held back from its address on: it is rewritten once it
+ * is whole.
  */
 static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 {
@@ -551,7 +608,7 @@ static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 	enum fp_kind k;
 	fp_u16 aoff;
 
-	if (!(s->flags & FS_S_NAT) || (d->flags & FS_D_NOREW) ||
+	if (!(s->flags & FS_S_NAT) || (d->flags & (FS_D_NOREW | FS_D_EARLY)) ||
 	    fs_addr_eq(&s->pub, &s->own))
 		return;
 	if (s->dir == FS_CLIENT) {
@@ -569,6 +626,13 @@ static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 			return;
 	}
 	if (!aoff || fs_before(lseq + aoff, x->fresh))
+		return;
+	if (d->rw.olen) {
+		/* A rewrite is in flight: wait for its ACK first. */
+		fs_hold(x, lseq + aoff, lseq, 0);
+		return;
+	}
+	if (fs_early(x, k, aoff, lseq) == FS_OK)
 		return;
 	fs_hold(x, lseq + aoff, lseq, 1);
 }
@@ -589,7 +653,7 @@ static void fs_overlong(struct fs_ctx *x, const char *b, fp_u32 take,
 	fs_ev(x, FS_EV_TOOLONG);
 	x->s->lines++;
 	d->len = 0;
-	d->flags &= ~FS_D_NOREW;
+	d->flags &= ~(FS_D_NOREW | FS_D_EARLY);
 	if (!complete)
 		d->flags |= FS_D_SKIP;
 }

@@ -201,6 +201,19 @@ static void case_digit_at_segment_end(void)
 	fs_release(&H.c, &H.h);
 	end();
 
+	begin("a line cut after its whole address: the address is rewritten at once");
+	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
+	s = hand_send(&H, FS_CLIENT, "PORT 10,0,0,22,39", 0);
+	CHECK(!s->drop && s->keep == s->len && s->nedit, "held or not edited");
+	CHECK(!strcmp(H.out, "PORT 203,0,113,1,39"), "got '%s'", H.out);
+	CHECK(s->adj && s->adj_delta == 2, "adj %d %d", s->adj, s->adj_delta);
+	s = hand_send(&H, FS_CLIENT, ",16\r\n", 17);
+	CHECK(!strcmp(H.out, ",16\r\n") && H.h.nexp == 1 &&
+	      !H.h.ev[FS_EV_REWRITE_FAIL], "got '%s', %d expectations",
+	      H.out, H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+
 	begin("without NAT a cut 227 passes as it is and is expected");
 	hand_init(&H, 0);
 	hand_send(&H, FS_CLIENT, "PASV\r\n", 0);
