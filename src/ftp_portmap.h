@@ -77,8 +77,11 @@ struct fpm_htab {
 	struct hlist_head bucket[];
 };
 
-/* attach.c: PRE_ROUTING and LOCAL_OUT, for IPv4 and IPv6. */
-#define FPM_ATTACH_HOOKS	4
+/*
+ * attach.c: PRE_ROUTING and LOCAL_OUT, for IPv4 and IPv6, and the
+ * related-NAT hook at PRE_ROUTING for both.
+ */
+#define FPM_ATTACH_HOOKS	6
 
 /* Per-CPU namespace counters. */
 struct fpm_pcpu {

@@ -102,6 +102,14 @@ static bool fpm_is_ours(const struct nf_conntrack_helper *h)
 	return h == &fpm_helpers[0] || h == &fpm_helpers[1];
 }
 
+/* Is @ct a control connection this helper serves?  Under RCU. */
+bool fpm_helps(const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+
+	return help && fpm_is_ours(rcu_dereference(help->helper));
+}
+
 /* The key of the mapping that matched @ct (see fpm_help_data.sel). */
 static void fpm_conn_key(const struct nf_conn *ct, u8 sel, struct fpm_key *key)
 {

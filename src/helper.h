@@ -60,6 +60,7 @@ struct fpm_help_data {
 };
 
 void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct, u8 sel);
+bool fpm_helps(const struct nf_conn *ct);
 struct fpm_map *fpm_conn_map(struct fpm_net *fn, const struct nf_conn *ct,
 			     u8 sel);
 extern bool fpm_exiting;

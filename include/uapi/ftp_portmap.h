@@ -132,6 +132,12 @@ enum fpm_stat {
 	 * helper without helper->destroy (ctnetlink unset it).
 	 */
 	FPM_STAT_ORPHANS,
+	/*
+	 * Data connections NATed like their control connection although
+	 * their expectation came without its NAT part (synchronised to a
+	 * backup router by conntrackd).
+	 */
+	FPM_STAT_RELATED_NAT,
 	__FPM_STAT_MAX
 };
 #define FPM_STAT_MAX (__FPM_STAT_MAX - 1)

@@ -31,6 +31,7 @@ static const char *const stat_names[FPM_STAT_MAX + 1] = {
 	[FPM_STAT_RESYNC]		= "resync",
 	[FPM_STAT_HELD]			= "held",
 	[FPM_STAT_ORPHANS]		= "orphans",
+	[FPM_STAT_RELATED_NAT]		= "related_nat",
 };
 
 struct stats {
