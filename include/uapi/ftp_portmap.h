@@ -61,6 +61,7 @@ enum fpm_cmd {
 	FPM_CMD_STATS_GET,
 	FPM_CMD_CONFIG_GET,
 	FPM_CMD_CONFIG_SET,
+	FPM_CMD_STATS_RESET,	/* issue 10: see "Added for issue 10" below */
 	__FPM_CMD_MAX
 };
 #define FPM_CMD_MAX (__FPM_CMD_MAX - 1)
@@ -118,5 +119,91 @@ enum fpm_stat {
 	__FPM_STAT_MAX
 };
 #define FPM_STAT_MAX (__FPM_STAT_MAX - 1)
+
+/*
+ * Added for issue 10 (operations).  Append-only: nothing above was
+ * renumbered.
+ *
+ * FPM_CMD_STATS_RESET
+ * -------------------
+ * No attributes (any attribute: EINVAL, as for MAP_FLUSH); needs
+ * CAP_NET_ADMIN (GENL_UNS_ADMIN_PERM).  Sets every FPM_STAT_* counter of
+ * the caller's namespace and every FPM_CTR_* counter of each of its
+ * mappings to 0, then acks.  Mappings, settings and per-connection
+ * counters (FPM_CI_*) are untouched.  Counters that move concurrently may
+ * keep an increment that raced with the reset; nothing else.
+ *
+ * MAP_ADD host refusal
+ * --------------------
+ * MAP_ADD refuses a host address that can never be a server's address,
+ * with EINVAL and one of these extack messages (portmapctl refuses the
+ * same addresses before asking, with the same words):
+ *   "host address is multicast"            224.0.0.0/4, ff00::/8
+ *   "host address is loopback"             127.0.0.0/8, ::1
+ *   "host address is unspecified"          0.0.0.0, ::
+ *   "host address is broadcast"            255.255.255.255
+ *   "host address is IPv4-mapped IPv6"     ::ffff:0:0/96 (use the IPv4
+ *                                          address itself)
+ *   "host address is link-local"           169.254.0.0/16, fe80::/10 (a
+ *                                          mapping has no zone)
+ * The offending attribute (FPM_A_HOST4/FPM_A_HOST6) is pointed at with
+ * NL_SET_ERR_MSG_ATTR.  MAP_DEL and MAP_GET still take any address, so
+ * that a mapping added by an older module can be removed.
+ *
+ * Per-connection information in ctnetlink
+ * ---------------------------------------
+ * The conntrack helper "ftp-portmap" implements to_nlattr: in every
+ * ctnetlink conntrack message (dump, get, events) of a connection it is
+ * attached to, CTA_HELP carries, after CTA_HELP_NAME, one CTA_HELP_INFO
+ * attribute whose payload is a sequence of netlink attributes of
+ * enum fpm_conn_info (not nested further; 4-byte aligned as usual).  A
+ * reader (portmapctl conn list) takes the payload length from
+ * CTA_HELP_INFO's own header.  Unknown FPM_CI_* types are to be skipped
+ * by readers.  CTA_HELP_INFO is present from the moment the helper is
+ * attached, also before any payload was seen (then only FPM_CI_FLAGS and
+ * the mapping, if known, are in it); a conntrack of the helper without
+ * CTA_HELP_INFO means a module without this feature.
+ * helper->data_len stays what it is: nothing is read back
+ * (from_nlattr is not implemented: ctnetlink cannot change this state).
+ */
+enum fpm_conn_info {
+	FPM_CI_UNSPEC,
+	FPM_CI_PAD,
+	FPM_CI_FLAGS,		/* u32, FPM_CIF_* bits: always present */
+	FPM_CI_PORT,		/* u16, host order: the port of the mapping
+				 * that attached the helper; absent when an
+				 * nft/iptables "ct helper" rule did */
+	FPM_CI_FAMILY,		/* u8, AF_INET/AF_INET6: present iff that
+				 * mapping has a host */
+	FPM_CI_HOST4,		/* binary, 4 bytes, network order */
+	FPM_CI_HOST6,		/* binary, 16 bytes, network order */
+	FPM_CI_LINES,		/* u32, control lines parsed on this
+				 * connection (both directions), saturating */
+	FPM_CI_REWRITES,	/* u32, addresses rewritten for NAT */
+	FPM_CI_EXPECTS,		/* u32, expectations created (in total) */
+	FPM_CI_PENDING,		/* u32, expectations of this connection
+				 * pending now (nf_conntrack_help's
+				 * expecting[] summed) */
+	__FPM_CI_MAX
+};
+#define FPM_CI_MAX (__FPM_CI_MAX - 1)
+
+/* Bits of FPM_CI_FLAGS. */
+#define FPM_CIF_NAT		(1u << 0)	/* the connection is NATed (either
+						 * direction): rewrites apply */
+#define FPM_CIF_TLS		(1u << 1)	/* encrypted now (after 234 to
+						 * AUTH TLS/SSL, or implicit) */
+#define FPM_CIF_WAS_TLS		(1u << 2)	/* was encrypted, back to clear
+						 * text after CCC */
+#define FPM_CIF_UNPAIRED	(1u << 3)	/* command/reply pairing unknown
+						 * (after a resync): 227/229/234
+						 * refused until it recovers */
+#define FPM_CIF_NOSTATE		(1u << 4)	/* no per-connection state yet
+						 * (no payload seen, or it could
+						 * not be allocated): LINES..
+						 * PENDING are absent */
+#define FPM_CIF_GAVE_UP		(1u << 5)	/* tracking stepped aside (e.g.
+						 * allocation failure): traffic
+						 * passes untracked */
 
 #endif /* _UAPI_FTP_PORTMAP_H */
