@@ -256,8 +256,14 @@ static int map_flush(int argc, char **argv)
 	if (argc > 0)
 		return pm_usage_err("map flush: unexpected argument '%s'",
 				    argv[0]);
-	if (pm_ipc_open())
-		return pm_fail("map flush");
+	{
+		/* Permission and module first, in the netlink half's words. */
+		struct pm_map_list l;
+
+		if (pm_map_dump(&l))
+			return pm_fail("map flush");
+		pm_map_list_free(&l);
+	}
 	lock = pm_lock();
 	ret = guard_rules(NULL, "map flush");
 	if (!ret && pm_map_flush())
