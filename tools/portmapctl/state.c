@@ -308,14 +308,20 @@ int pm_state_apply(const struct pm_state *want, unsigned int flags,
 		err = -ENOSPC;
 		goto out;
 	}
-	if (want->have_config &&
-	    (want->config.max_expect < 1 || want->config.max_expect > 64)) {
-		pm_lib_set_error(PM_SRC_LIB, "max-expect out of range (1..64)");
-		err = -ERANGE;
-		goto out;
-	}
 	if (flags & PM_APPLY_CHECK) {
 		char *script;
+
+		/*
+		 * What the kernel would refuse, checked here since it is not
+		 * asked (a real restore lets the kernel say it, and undoes).
+		 */
+		if (want->have_config && (want->config.max_expect < 1 ||
+					  want->config.max_expect > 64)) {
+			pm_lib_set_error(PM_SRC_LIB,
+					 "max-expect out of range (1..64)");
+			err = -ERANGE;
+			goto out;
+		}
 
 		if (!plan->nft_change)
 			goto out;
