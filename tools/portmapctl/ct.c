@@ -296,6 +296,31 @@ static int dump(struct mnl_socket *s, uint16_t type, mnl_cb_t cb, void *data)
 	}
 }
 
+static int tuple_cmp(const struct pm_ct_tuple *a, const struct pm_ct_tuple *b)
+{
+	size_t n = pm_addr_len(a->family);
+	int c;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	c = memcmp(&a->dst, &b->dst, n);
+	if (c)
+		return c;
+	if (a->dport != b->dport)
+		return a->dport < b->dport ? -1 : 1;
+	c = memcmp(&a->src, &b->src, n);
+	if (c)
+		return c;
+	return (int)a->sport - (int)b->sport;
+}
+
+/* Stable output: by original destination, then source. */
+static int conn_qcmp(const void *a, const void *b)
+{
+	return tuple_cmp(&((const struct pm_ct_conn *)a)->orig,
+			 &((const struct pm_ct_conn *)b)->orig);
+}
+
 int pm_ct_dump(struct pm_ct_list *l)
 {
 	struct mnl_socket *s;
@@ -316,6 +341,8 @@ int pm_ct_dump(struct pm_ct_list *l)
 		err = dump(s, (NFNL_SUBSYS_CTNETLINK_EXP << 8) |
 			   IPCTNL_MSG_EXP_GET, exp_cb, l);
 	mnl_socket_close(s);
+	if (!err && l->n > 1)
+		qsort(l->v, l->n, sizeof(l->v[0]), conn_qcmp);
 	if (err) {
 		pm_lib_set_error(PM_SRC_CT, "ctnetlink: %s%s", strerror(-err),
 				 err == -EPERM ? " (CAP_NET_ADMIN needed)" : "");
