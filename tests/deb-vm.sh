@@ -46,8 +46,8 @@ finish() {
 	exit
 }
 
-dk=$(ls "$repo"/build/deb/ftp-portmap-dkms_*_all.deb 2>/dev/null | head -n 1)
-pc=$(ls "$repo"/build/deb/portmapctl_*.deb 2>/dev/null | head -n 1)
+dk=$(find "$repo/build/deb" -maxdepth 1 -name "ftp-portmap-dkms_*_all.deb" 2>/dev/null | head -n 1)
+pc=$(find "$repo/build/deb" -maxdepth 1 -name "portmapctl_*.deb" 2>/dev/null | head -n 1)
 if [ -z "$dk" ] || [ -z "$pc" ]; then
 	bad "no .debs in build/deb: run make deb first"
 	finish
@@ -56,6 +56,7 @@ kver=$(uname -r)
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpm-deb.XXXXXX")
 root=$work/root
 mounts=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local i
 	rmmod ftp_portmap 2>/dev/null

@@ -144,7 +144,7 @@ test_refusals() {
 	out=$(nsx "$NS_RTR" "$PY" "$RAW" FPM_CMD_MAP_ADD FPM_A_PORT:u16:21 \
 		FPM_A_FAMILY:u8:2 FPM_A_HOST4:ip:224.0.0.1 2>&1)
 	rc=$?
-	if [ $rc = 1 ] && [[ $out == *"multicast"* ]]; then
+	if [ "$rc" = 1 ] && [[ $out == *"multicast"* ]]; then
 		pass "module refuses a multicast host ($out)"
 	else
 		fail "module accepted MAP_ADD host 224.0.0.1 (rc $rc: $out): the module lacks the issue-10 MAP_ADD host refusal"
@@ -152,7 +152,7 @@ test_refusals() {
 	out=$(nsx "$NS_RTR" "$PY" "$RAW" FPM_CMD_MAP_ADD FPM_A_PORT:u16:21 \
 		FPM_A_FAMILY:u8:10 FPM_A_HOST6:ip:::ffff:10.0.0.1 2>&1)
 	rc=$?
-	if [ $rc = 1 ] && [[ $out == *"IPv4-mapped"* ]]; then
+	if [ "$rc" = 1 ] && [[ $out == *"IPv4-mapped"* ]]; then
 		pass "module refuses an IPv4-mapped host ($out)"
 	else
 		fail "module accepted MAP_ADD host ::ffff:10.0.0.1 (rc $rc: $out): the module lacks the issue-10 MAP_ADD host refusal"
@@ -253,7 +253,9 @@ test_restore_atomic() {
 	before=$(state_text "$NS_RTR")
 	fifo=$T_DIR/nft.fifo
 	mkfifo "$fifo"
-	nsx "$NS_RTR" bash -c "exec 3<>'$fifo'; exec nft -i <&3 >'$T_DIR/nft-i.out' 2>&1" &
+	# nsenter and bash exec: $! is nft itself (it holds the table).
+	nsenter --net="/run/netns/$NS_RTR" bash -c \
+		"exec 3<>'$fifo'; exec nft -i <&3 >'$T_DIR/nft-i.out' 2>&1" &
 	pid=$!
 	echo "$pid" >>"$FPM_STATE/pids.list"
 	sleep 0.5
