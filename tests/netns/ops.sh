@@ -205,6 +205,21 @@ test_save_restore() {
 	nsx "$NS_RTR" "$PORTMAPCTL" restore - <"$T_DIR/saved.conf"
 	check "restore - (stdin)" test $? = 0
 
+	# A big file goes through the batched requests (many per message).
+	{
+		echo "config set strict on max-expect 4"
+		for ((p = 1; p <= 3000; p++)); do echo "map add $p"; done
+		for ((p = 1; p <= 500; p++)); do echo "map add 7 host 10.9.$((p / 256)).$((p % 256))"; done
+	} >"$T_DIR/big.conf"
+	pm "$NS_RTR" restore "$T_DIR/big.conf"
+	check "restore of 3500 mappings" test "$RC" = 0
+	pm "$NS_RTR" -j map list
+	jq_ok "all 3500 there, each once" 'length == 3500 and ([.[] | [.port, .host]] | unique | length) == 3500'
+	pm "$NS_RTR" restore "$T_DIR/saved.conf"
+	check "back to the saved state" test "$RC" = 0
+	pm "$NS_RTR" save
+	check "... exactly" test "$saved" = "$OUT"
+
 	# A bad file: refused with the line, nothing changes.
 	printf 'map add 1\nmap add 99999\n' >"$T_DIR/bad.conf"
 	pm "$NS_RTR" restore "$T_DIR/bad.conf"

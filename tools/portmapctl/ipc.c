@@ -663,14 +663,13 @@ int pm_map_batch(const struct pm_map_op *ops, size_t n, size_t *done)
 				  ops[i].add ? FPM_CMD_MAP_ADD : FPM_CMD_MAP_DEL,
 				  0);
 			put_key(nlh, &ops[i].key);
+			/* One that does not fit goes in the next round. */
+			if (!mnl_nlmsg_batch_next(b))
+				break;
 			if (i == start)
 				t.first = nlh->nlmsg_seq;
 			t.last = nlh->nlmsg_seq;
 			t.req = nlh;
-			if (!mnl_nlmsg_batch_next(b)) {
-				i++;
-				break;
-			}
 		}
 		t.res = res + start;
 		err = exchange(mnl_nlmsg_batch_head(b),
