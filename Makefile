@@ -26,7 +26,7 @@ FUZZ_SECONDS ?= 30
 export KDIR
 
 .PHONY: all module cli unit fuzz bench-parser bench check demo deps \
-	install install-module install-cli install-systemd checkpatch clean \
+	install install-module install-cli install-systemd install-modules-load checkpatch clean \
 	deb
 
 all: module cli
@@ -63,7 +63,7 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh
 
-install: install-module install-cli install-systemd
+install: install-module install-cli install-systemd install-modules-load
 
 install-module: module
 ifeq ($(strip $(INSTALL_MOD_PATH)),)
@@ -78,14 +78,18 @@ install-cli: cli
 	$(MAKE) -C tools/portmapctl install PREFIX=$(PREFIX) SBINDIR=$(SBINDIR) \
 		DESTDIR=$(DESTDIR)
 
-# The unit and the modules-load.d entry (paths filled in from SBINDIR).
+# The unit (paths filled in from SBINDIR) and the modules-load.d entry
+# (which goes with the module: the ftp-portmap-dkms package).
 install-systemd:
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MODULESLOADDIR)
+	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
 		-e 's|@CONFFILE@|$(SYSCONFDIR)/ftp-portmap.conf|g' \
 		packaging/ftp-portmap.service.in \
 		>$(DESTDIR)$(UNITDIR)/ftp-portmap.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/ftp-portmap.service
+
+install-modules-load:
+	install -d $(DESTDIR)$(MODULESLOADDIR)
 	install -m 0644 packaging/modules-load.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/ftp-portmap.conf
 

@@ -167,6 +167,10 @@ if ! skipping deb; then
 		done
 		check "portmapctl deb depends on its libraries" \
 			grep -q 'libjansson' <<<"$(dpkg-deb -f "$pc" Depends)"
+		# The two install side by side: no file in both.
+		both=$(comm -12 <(dpkg-deb -c "$dk" | awk '$1 !~ /^d/ {print $NF}' | sort) \
+			<(dpkg-deb -c "$pc" | awk '$1 !~ /^d/ {print $NF}' | sort))
+		check "no file is in both packages${both:+ ($both)}" test -z "$both"
 	fi
 fi
 
