@@ -212,7 +212,7 @@ test_save_restore() {
 		for ((p = 1; p <= 500; p++)); do echo "map add 7 host 10.9.$((p / 256)).$((p % 256))"; done
 	} >"$T_DIR/big.conf"
 	pm "$NS_RTR" restore "$T_DIR/big.conf"
-	check "restore of 3500 mappings" test "$RC" = 0
+	expect_rc "restore of 3500 mappings" 0
 	pm "$NS_RTR" -j map list
 	jq_ok "all 3500 there, each once" 'length == 3500 and ([.[] | [.port, .host]] | unique | length) == 3500'
 	pm "$NS_RTR" restore "$T_DIR/saved.conf"

@@ -629,6 +629,14 @@ int pm_map_flush(void)
 	return plain_cmd(FPM_CMD_MAP_FLUSH);
 }
 
+/*
+ * Requests per message: each is acked by an skb of its own, and the acks
+ * of one message must fit the socket's receive buffer (rmem_default,
+ * about 200 KiB, and an ack with an extack message costs about 1 KiB of
+ * it), else they are dropped (ENOBUFS).
+ */
+#define BATCH_MSGS	64
+
 /* Room for one map request, with its padding: port, family, host6. */
 #define MAP_MSG_MAX	(NLMSG_HDRLEN + 4 + 8 + 8 + 20)
 
@@ -656,7 +664,7 @@ int pm_map_batch(const struct pm_map_op *ops, size_t n, size_t *done)
 			first_err = fail(-ENOMEM);
 			break;
 		}
-		for (; i < n; i++) {
+		for (; i < n && i - start < BATCH_MSGS; i++) {
 			struct nlmsghdr *nlh;
 
 			nlh = msg(mnl_nlmsg_batch_current(b),
