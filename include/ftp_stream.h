@@ -242,9 +242,11 @@ int fs_edit_text(const struct fs_rw *rw, fp_u32 seg_seq, fp_u32 from,
 		 fp_u32 to, fp_u32 *rep_off);
 
 /*
- * fs_rw_pos - the correction point of a length-changing rewrite: segments
- * starting at or before it keep the offset before the rewrite, segments
- * starting after it get the offset after it.
+ * fs_rw_pos - the correction point of a length-changing rewrite, its
+ * first byte + min(olen, rlen) - 1: segments starting at or before it
+ * keep the offset before the rewrite, segments starting after it get the
+ * offset after it; and an ACK of all of the replacement translates to the
+ * end of the original bytes, so a sender always gets past them.
  */
 fp_u32 fs_rw_pos(const struct fs_rw *rw);
 

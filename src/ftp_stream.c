@@ -351,7 +351,7 @@ static fp_u32 fs_rw_format(const struct fs_rw *rw, const struct fs_seg *s,
 
 fp_u32 fs_rw_pos(const struct fs_rw *rw)
 {
-	return rw->seq + fs_min((fp_u32)rw->olen - 1, rw->rlen);
+	return rw->seq + fs_min(rw->olen, rw->rlen) - 1;
 }
 
 int fs_edit_text(const struct fs_rw *rw, fp_u32 seg_seq, fp_u32 from,
@@ -361,9 +361,15 @@ int fs_edit_text(const struct fs_rw *rw, fp_u32 seg_seq, fp_u32 from,
 	fp_u32 a, b;
 
 	if (!delta || !fs_after(seg_seq, fs_rw_pos(rw))) {
-		/* Output from the offset before the rewrite: left aligned. */
+		/*
+		 * Output from the offset before the rewrite: left aligned.
+		 * The replacement's last byte goes out only with the end of
+		 * the original bytes: its ACK means all of them (fs_rw_pos).
+		 */
 		a = fs_min(from, rw->rlen);
-		b = to == rw->olen ? rw->rlen : fs_min(to, rw->rlen);
+		b = to == rw->olen ? rw->rlen : fs_min(to, rw->rlen - 1);
+		if (b < a)
+			b = a;
 	} else {
 		/* From the offset after it: right aligned. */
 		if ((int)from + delta < 0)
@@ -398,6 +404,8 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 
 		if (pl->ep.family != s->own.family) {
 			fs_ev(x, FS_EV_ADDR_MISMATCH);
+			if (d->flags & FS_D_EARLY)
+				fs_ev(x, FS_EV_REWRITE_FAIL);
 			return FS_OK;
 		}
 		named.family = pl->ep.family;
@@ -406,6 +414,9 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 	}
 	if (!own) {
 		fs_ev(x, FS_EV_ADDR_MISMATCH);
+		/* Not the address rewritten as it came after all. */
+		if (d->flags & FS_D_EARLY)
+			fs_ev(x, FS_EV_REWRITE_FAIL);
 		if (strict)
 			return FS_OK;
 	}
@@ -424,9 +435,12 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 		e.dir = s->dir;
 		e.own = (fp_u8)own;
 		e.keep_port = 1;
-		/* (The rewrite may be ACKed and forgotten by now.) */
-		if (d->rw.olen && (d->rw.seq != lseq + pl->addr_off ||
-				   d->rw.olen != pl->addr_len))
+		/*
+		 * It must have been the whole address, the sender's own (the
+		 * rewrite may be ACKed and forgotten by now).
+		 */
+		if (own && d->rw.olen && (d->rw.seq != lseq + pl->addr_off ||
+					  d->rw.olen != pl->addr_len))
 			fs_ev(x, FS_EV_REWRITE_FAIL);
 		fs_host_expect(s->host, &e);
 		return FS_OK;
@@ -553,12 +567,15 @@ static void fs_other(struct fs_ctx *x, const char *l, fp_u32 n)
 }
 
 /*
- * The cut line in the buffer (first byte at @lseq) holds, from @aoff on,
- * the whole address text of a @k line, and it is certainly the address:
- * the sender's own, in the form fp_format_addr() writes, followed by its
- * separator (',' in PORT/227, the delimiter in EPRT).  Then it is
- * rewritten now, the port kept (FS_D_EARLY), and the line need not be
- * held back.  FS_HOLD when it cannot be done now.
+ * The cut line in the buffer (first byte at @lseq) is a @k line whose
+ * address began at @aoff.  Rewrite it now, the port kept (FS_D_EARLY),
+ * when that is certain to be right: all of it is there, the sender's own
+ * address in the form fp_format_addr() writes, followed by its separator
+ * (',' in PORT/227, the delimiter in EPRT).  FS_HOLD when the line must be
+ * held back instead: its address is cut (a prefix proves nothing: a third
+ * party's "198.51.100.9" begins like our "10.10.10.10", and a digit ending
+ * a segment may not even start the tuple of a 227), or it is written in
+ * another form.
  */
 static int fs_early(struct fs_ctx *x, enum fp_kind k, fp_u16 aoff,
 		    fp_u32 lseq)
@@ -568,7 +585,7 @@ static int fs_early(struct fs_ctx *x, enum fp_kind k, fp_u16 aoff,
 	const char *b = fs_buf(x);
 	struct fp_endpoint ep;
 	char own[FP_FORMAT_MAX];
-	fp_u32 olen, rlen;
+	fp_u32 olen, rlen, have;
 	char sep;
 
 	fs_memcpy(ep.addr, s->own.addr, sizeof(ep.addr));
@@ -576,7 +593,10 @@ static int fs_early(struct fs_ctx *x, enum fp_kind k, fp_u16 aoff,
 	ep.port = 0;
 	olen = (fp_u32)fp_format_addr(k, &ep, own, sizeof(own));
 	sep = k == FP_K_EPRT ? b[aoff - 1] : ',';
-	if (!olen || d->len <= aoff + olen || b[aoff + olen] != sep ||
+	have = d->len - aoff;
+	if (!olen)
+		return FS_HOLD;
+	if (have <= olen || b[aoff + olen] != sep ||
 	    fs_memcmp(b + aoff, own, olen))
 		return FS_HOLD;
 	d->rw.seq = lseq + aoff;

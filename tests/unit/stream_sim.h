@@ -44,9 +44,13 @@ fp_u16 fs_host_expect(void *h, const struct fs_expect *e)
 	return (fp_u16)p;
 }
 
+static int tracing;
+
 void fs_host_event(void *h, enum fs_event ev)
 {
 	((struct host *)h)->ev[ev]++;
+	if (tracing)
+		printf("  event %s\n", fs_event_name(ev));
 }
 
 void fs_host_line(void *h, const struct fp_line *line, fp_u32 seq)
@@ -78,7 +82,7 @@ void fs_host_free_lines(void *h, void *p)
 static uint64_t rng_state;
 static const uint8_t *sim_bytes;
 static size_t sim_left;
-static int trace_round = -1, tracing;
+static int trace_round = -1;
 
 static uint32_t rnd(void)
 {
@@ -583,14 +587,24 @@ static int sim_run(struct sim *m, int chaos_steps, int mss, int upstream)
 		npend--;
 	}
 	sim_ack(m, 1, 1);
+	/*
+	 * Like a TCP sender: a window of four segments from the oldest
+	 * unACKed byte, of at least 48 bytes each (Linux's smallest MSS).
+	 */
+	if (mss < 48)
+		mss = 48;
 	for (guard = 0; m->una < m->n && !m->bad && guard < 20000; guard++) {
-		uint32_t a = m->una, b = a + (uint32_t)mss;
+		uint32_t a = m->una, b;
+		int k;
 
-		if (b > m->n)
-			b = m->n;
-		if (b > m->nxt)
-			m->nxt = b;
-		sim_route(m, a, b, 1);
+		for (k = 0; k < 4 && a < m->n; k++, a = b) {
+			b = a + (uint32_t)mss;
+			if (b > m->n)
+				b = m->n;
+			if (b > m->nxt)
+				m->nxt = b;
+			sim_route(m, a, b, 1);
+		}
 		sim_ack(m, 1, 1);
 	}
 	if (m->una < m->n && !m->bad)

@@ -400,12 +400,14 @@ static void case_edit_text(void)
 	int n;
 
 	begin("fs_edit_text: left and right alignment");
-	/* shrinking: correction point at seq + rlen */
-	CHECK(fs_rw_pos(&rw) == 1007, "pos %u", fs_rw_pos(&rw));
+	/* shrinking: correction point at seq + rlen - 1 */
+	CHECK(fs_rw_pos(&rw) == 1006, "pos %u", fs_rw_pos(&rw));
 	n = fs_edit_text(&rw, 990, 0, 15, &off);
 	CHECK(n == 7 && off == 0, "whole: %d at %u", n, off);
 	n = fs_edit_text(&rw, 1003, 3, 15, &off);
 	CHECK(n == 4 && off == 3, "left: %d at %u", n, off);
+	n = fs_edit_text(&rw, 1007, 7, 15, &off);
+	CHECK(n == -1, "right, inside the gap (olen > 2 rlen): %d", n);
 	n = fs_edit_text(&rw, 1010, 10, 15, &off);
 	CHECK(n == 5 && off == 2, "right: %d at %u", n, off);
 	n = fs_edit_text(&rw, 1008, 8, 15, &off);
