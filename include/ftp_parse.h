@@ -302,6 +302,11 @@ static inline fp_u32 fp_first4(const char *line)
 	return FP_W4(b[0], b[1], b[2], b[3]);
 }
 
+/* The first letters of the commands of interest, one bit each from 'a'. */
+#define FP_FIRST_LETTERS \
+	(1U << ('a' - 'a') | 1U << ('c' - 'a') | 1U << ('e' - 'a') | \
+	 1U << ('p' - 'a'))
+
 /*
  * fp_quick4 - can a line whose first four bytes are @w (fp_first4()) be a
  * line of interest?  0: fp_parse_line() would say FP_K_OTHER whatever
@@ -316,8 +321,14 @@ static inline int fp_quick4(fp_u32 w, enum fp_dir dir)
 		       w == FP_W4('2', '2', '9', 0) ||
 		       w == FP_W4('2', '3', '4', 0);
 	}
-	/* Letters to lower case; other bytes change, but match no word. */
+	/*
+	 * Letters to lower case; other bytes change, but match no word.  The
+	 * first letter alone rules out most lines: it must be a, c, e or p.
+	 */
 	w |= 0x20202020;
+	if ((w & 0xff) - 'a' > 'p' - 'a' ||
+	    !(FP_FIRST_LETTERS >> ((w & 0xff) - 'a') & 1))
+		return 0;
 	return w == FP_W4('p', 'o', 'r', 't') || w == FP_W4('e', 'p', 'r', 't') ||
 	       w == FP_W4('p', 'a', 's', 'v') || w == FP_W4('e', 'p', 's', 'v') ||
 	       w == FP_W4('a', 'u', 't', 'h') ||

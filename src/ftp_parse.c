@@ -361,47 +361,54 @@ static fp_size fp_find(const unsigned char *b, fp_size n, fp_size i,
  */
 
 /*
- * A number of a tuple at *@i: up to three digits at once, a longer run the
+ * A number of a tuple at *@q: up to three digits at once, a longer run the
  * general way; FP_R_OK only when it is below 256, else @big.
  */
 static inline enum fp_reason fp_tnum(const unsigned char *b, fp_size n,
-				     fp_size *i, fp_u32 *val,
+				     const unsigned char **q, fp_u32 *val,
 				     enum fp_reason big)
 {
-	fp_size j = *i;
-	fp_u32 v = (fp_u32)b[j] - '0', c;
+	const unsigned char *p = *q;
+	fp_u32 v = (fp_u32)p[0] - '0', c;
 	enum fp_reason r;
+	fp_size i;
 
 	if (v > 9)
 		return FP_R_SYNTAX;
-	c = (fp_u32)b[++j] - '0';
-	if (c <= 9) {
+	c = (fp_u32)p[1] - '0';
+	if (c > 9) {
+		p += 1;
+	} else {
 		v = v * 10 + c;
-		c = (fp_u32)b[++j] - '0';
-		if (c <= 9) {
+		c = (fp_u32)p[2] - '0';
+		if (c > 9) {
+			p += 2;
+		} else {
 			v = v * 10 + c;
-			if (fp_isdigit(b[++j])) {
-				r = fp_num(b, n, i, &v);
+			p += 3;
+			if (fp_isdigit(*p)) {
+				i = (fp_size)(*q - b);
+				r = fp_num(b, n, &i, &v);
 				if (r)
 					return r;
-				j = *i;
+				p = b + i;
 			}
 		}
 	}
-	*i = j;
+	*q = p;
 	*val = v;
 	return v > 255 ? big : FP_R_OK;
 }
 
-/* ",<number>" of a tuple at *@i: see fp_tnum(). */
+/* ",<number>" of a tuple at *@q: see fp_tnum(). */
 static inline enum fp_reason fp_tnext(const unsigned char *b, fp_size n,
-				      fp_size *i, fp_u32 *val,
+				      const unsigned char **q, fp_u32 *val,
 				      enum fp_reason big)
 {
-	if (b[*i] != ',')
+	if (**q != ',')
 		return FP_R_SYNTAX;
-	++*i;
-	return fp_tnum(b, n, i, val, big);
+	++*q;
+	return fp_tnum(b, n, q, val, big);
 }
 
 /*
@@ -412,21 +419,21 @@ static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
 			       struct fp_line *out, fp_size *end)
 {
 	fp_u32 h1 = 0, h2 = 0, h3 = 0, h4 = 0, p1 = 0, p2 = 0;
-	fp_size start = i, addr_end;
+	const unsigned char *q = b + i, *addr_end;
 	enum fp_reason r;
 
-	r = fp_tnum(b, n, &i, &h1, FP_R_OCTET);
+	r = fp_tnum(b, n, &q, &h1, FP_R_OCTET);
 	if (!r)
-		r = fp_tnext(b, n, &i, &h2, FP_R_OCTET);
+		r = fp_tnext(b, n, &q, &h2, FP_R_OCTET);
 	if (!r)
-		r = fp_tnext(b, n, &i, &h3, FP_R_OCTET);
+		r = fp_tnext(b, n, &q, &h3, FP_R_OCTET);
 	if (!r)
-		r = fp_tnext(b, n, &i, &h4, FP_R_OCTET);
-	addr_end = i;
+		r = fp_tnext(b, n, &q, &h4, FP_R_OCTET);
+	addr_end = q;
 	if (!r)
-		r = fp_tnext(b, n, &i, &p1, FP_R_PORT);
+		r = fp_tnext(b, n, &q, &p1, FP_R_PORT);
 	if (!r)
-		r = fp_tnext(b, n, &i, &p2, FP_R_PORT);
+		r = fp_tnext(b, n, &q, &p2, FP_R_PORT);
 	if (r)
 		return r;
 	if (!p1 && !p2)
@@ -437,11 +444,11 @@ static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
 	out->ep.addr[3] = (fp_u8)h4;
 	out->ep.family = 4;
 	out->ep.port = (fp_u16)(p1 << 8 | p2);
-	out->ep_off = (fp_u16)start;
-	out->ep_len = (fp_u16)(i - start);
-	out->addr_off = (fp_u16)start;
-	out->addr_len = (fp_u16)(addr_end - start);
-	*end = i;
+	out->ep_off = (fp_u16)i;
+	out->ep_len = (fp_u16)(q - b - i);
+	out->addr_off = (fp_u16)i;
+	out->addr_len = (fp_u16)(addr_end - b - i);
+	*end = (fp_size)(q - b);
 	return FP_R_OK;
 }
 
@@ -592,13 +599,17 @@ static enum fp_reason fp_parse_eprt(const unsigned char *b, fp_size n,
 	if (a - f != 2 || (b[f] != '1' && b[f] != '2'))
 		return FP_R_FAMILY;
 	fam = b[f] == '1' ? 4 : 6;
-	/* An address of the other family is a family mismatch. */
-	if ((fp_find(b, p - 1, a, ':') < p - 1) != (fam == 6 ? 1 : 0))
-		return FP_R_FAMILY;
 	if (fam == 4)
 		r = fp_ipv4(b, a, p - 1, out->ep.addr);
 	else
 		r = fp_ipv6(b, a, p - 1, out->ep.addr);
+	/*
+	 * An address of the other family is a family mismatch, whatever else
+	 * is wrong with it.  One that parsed is of its family: an IPv4 text
+	 * has no ':', an IPv6 one has.
+	 */
+	if (r && (fp_find(b, p - 1, a, ':') < p - 1) != (fam == 6))
+		return FP_R_FAMILY;
 	if (r)
 		return r;
 
@@ -655,56 +666,42 @@ static enum fp_reason fp_parse_epsv(const unsigned char *b, fp_size n,
  */
 static inline unsigned long fp_low_bytes(unsigned long w)
 {
-	return (w - FP_ONES * 14) & ~w;
+	return (w - FP_ONES * 14) & ~w & FP_HIGHS;
 }
 
 /*
- * Offset of the first digit in [@i, @n) of @b, or @n (fp_next_digit()),
- * or'ing into *@low the fp_low_bytes() of every word it reads; a byte it
- * looks at alone sets FP_HIGHS there.
+ * The searches of fp_parse_227() and fp_parse_229(): offset of the first
+ * digit (@paren 0) or '(' (@paren 1) in [@i, @n) of @b, or @n, or'ing into
+ * *@low the fp_low_bytes() of every word read; a byte looked at alone
+ * sets FP_HIGHS there (the caller then tests the text the slow way).
  */
-static fp_size fp_next_digit_low(const unsigned char *b, fp_size i,
-				 fp_size n, unsigned long *low)
+static inline fp_size fp_search_low(const unsigned char *b, fp_size i,
+				    fp_size n, int paren, unsigned long *low)
 {
+	unsigned long acc = 0;
+
 #if FP_WORD_ORDER
 	for (; n - i >= FP_WSIZE; i += FP_WSIZE) {
 		unsigned long w = fp_load(b + i);
-		unsigned long m = fp_digit_mask(w);
+		unsigned long m = paren ? fp_paren_mask(w) : fp_digit_mask(w);
 
-		*low |= fp_low_bytes(w);
-		if (m)
+		acc |= fp_low_bytes(w);
+		if (m) {
+			*low |= acc;
 			return i + fp_mask_first(m);
+		}
 	}
 #endif
-	if (i < n)
-		*low |= FP_HIGHS;
+	*low |= acc | (i < n ? FP_HIGHS : 0);
 	for (; i < n; i++)
-		if (fp_isdigit(b[i]))
-			return i;
-	return n;
+		if (paren ? b[i] == '(' : fp_isdigit(b[i]))
+			break;
+	return i;
 }
 
-/* Likewise for the first '(' (fp_next_paren()). */
-static fp_size fp_next_paren_low(const unsigned char *b, fp_size i,
-				 fp_size n, unsigned long *low)
-{
-#if FP_WORD_ORDER
-	for (; n - i >= FP_WSIZE; i += FP_WSIZE) {
-		unsigned long w = fp_load(b + i);
-		unsigned long m = fp_paren_mask(w);
-
-		*low |= fp_low_bytes(w);
-		if (m)
-			return i + fp_mask_first(m);
-	}
-#endif
-	if (i < n)
-		*low |= FP_HIGHS;
-	for (; i < n; i++)
-		if (b[i] == '(')
-			return i;
-	return n;
-}
+/* What 227 and 229 replies say before their endpoint, nearly always. */
+#define FP_227_TEXT	" Entering Passive Mode ("
+#define FP_229_TEXT	" Entering Extended Passive Mode "
 
 /*
  * Start of the 227 tuple: the first digit run (necessarily preceded by a
@@ -738,9 +735,16 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 	enum fp_reason r;
 	fp_size s, end;
 
+	/*
+	 * The wording nearly every server uses has no digit, NUL or CR: the
+	 * search can start after it.
+	 */
+	if (n - i > sizeof(FP_227_TEXT) - 1 &&
+	    !__builtin_memcmp(b + i, FP_227_TEXT, sizeof(FP_227_TEXT) - 1))
+		i += sizeof(FP_227_TEXT) - 1;
 	/* fp_227_start(), relying on the CR or LF after the text. */
 	do {
-		s = i = fp_next_digit_low(b, i, n, &low);
+		s = i = fp_search_low(b, i, n, 0, &low);
 		if (i == n) {
 			out->kind = FP_K_227_NOADDR;
 			return FP_R_OK;
@@ -754,7 +758,7 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 	/* A seventh number is not a tuple of six. */
 	if (b[end] == ',')
 		return FP_R_SYNTAX;
-	*clean = !(low & FP_HIGHS) && fp_find_nul_cr(b, end, n) == n;
+	*clean = !low && fp_find_nul_cr(b, end, n) == n;
 	return FP_R_OK;
 }
 
@@ -762,10 +766,10 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
  * Start of the 229 endpoint: the first '(' followed by three equal bytes.
  * Incomplete text: by as many equal bytes as there are.  @n when none.
  */
-static fp_size fp_229_start(const unsigned char *b, fp_size n, fp_size i,
-			    unsigned long *low)
+static inline fp_size fp_229_start(const unsigned char *b, fp_size n,
+				   fp_size i, unsigned long *low)
 {
-	for (; (i = fp_next_paren_low(b, i, n, low)) < n; i++) {
+	for (; (i = fp_search_low(b, i, n, 1, low)) < n; i++) {
 		if (i + 1 >= n)
 			return n;
 		if ((i + 2 >= n || b[i + 2] == b[i + 1]) &&
@@ -785,6 +789,10 @@ static enum fp_reason fp_parse_229(const unsigned char *b, fp_size n,
 	fp_size s;
 	fp_u32 port;
 
+	/* As for 227: the usual wording has no '(', NUL or CR. */
+	if (n - i > sizeof(FP_229_TEXT) - 1 &&
+	    !__builtin_memcmp(b + i, FP_229_TEXT, sizeof(FP_229_TEXT) - 1))
+		i += sizeof(FP_229_TEXT) - 1;
 	s = fp_229_start(b, n, i, &low);
 	if (s + 3 > n)
 		return FP_R_SYNTAX;
@@ -804,7 +812,7 @@ static enum fp_reason fp_parse_229(const unsigned char *b, fp_size n,
 	out->delim = (char)d;
 	out->ep_off = (fp_u16)s;
 	out->ep_len = (fp_u16)(i + 1 - s);
-	*clean = !(low & FP_HIGHS) && fp_find_nul_cr(b, i + 2, n) == n;
+	*clean = !low && fp_find_nul_cr(b, i + 2, n) == n;
 	return FP_R_OK;
 }
 
@@ -969,26 +977,6 @@ void fp_scan_init(struct fp_scan *s, const char *buf, fp_size len,
 	s->dir = dir;
 }
 
-/*
- * Can the line @b/@n be of interest at all?  A cheap first look at the
- * first bytes that rules out nearly every line of no interest; 0 means
- * FP_K_OTHER for sure, 1 means ask fp_classify().
- */
-static inline int fp_maybe(const unsigned char *b, fp_size n,
-			   enum fp_dir dir)
-{
-	unsigned int c;
-
-	if (n < 3)
-		return dir == FP_DIR_CLIENT && n;
-	if (dir == FP_DIR_SERVER)
-		return b[0] == '2' &&
-		       ((b[1] == '2' && (b[2] == '7' || b[2] == '9')) ||
-			(b[1] == '3' && b[2] == '4'));
-	c = b[0] | 0x20;
-	return c == 'p' || c == 'e' || c == 'a' || c == 'c';
-}
-
 int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off)
 {
 	const unsigned char *b;
@@ -1004,7 +992,7 @@ int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off)
 	n = lf;
 	if (n && b[n - 1] == '\r')
 		n--;
-	if (fp_maybe(b, n, s->dir))
+	if (fp_quick((const char *)b, lf + 1, s->dir))
 		fp_parse(b, lf + 1, n, s->dir, out);
 	else
 		*out = (struct fp_line){ .len = (fp_u32)(lf + 1) };

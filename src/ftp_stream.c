@@ -153,15 +153,15 @@ static int fs_reply(const struct fs_conn *c, const char *l, fp_u32 n,
 		return 0;
 	b3 = w >> 24;
 	end = b3 == ' ' || b3 == '\r' || b3 == '\n';
-	*code = (fp_u16)fs_code4(w);
 	if (c->flags & FS_C_MULTI) {
-		if (!end || *code != c->multi)
+		if (!end || fs_code4(w) != c->multi)
 			return 0;
 		*multi = 0;
 		return (w & 0xff) != '1';
 	}
 	if (b3 == '-') {
 		*multi = 1;
+		*code = (fp_u16)fs_code4(w);
 		return 0;
 	}
 	return end && (w & 0xff) != '1';
@@ -462,48 +462,142 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 	return FS_OK;
 }
 
+/*
+ * The pairing state, in locals while fs_lines() takes server lines.
+ * Final replies are only counted (@pops): with no command queued
+ * meanwhile, popping them all at the end is the same as popping each in
+ * turn.
+ */
+struct fs_pair {
+	fp_u64 cmdq;
+	fp_u32 len;
+	fp_u32 pops;
+	int multi;		/* code of the open multi-line reply, or -1 */
+};
+
+static void fs_pair_load(struct fs_pair *pq, const struct fs_conn *c)
+{
+	pq->cmdq = c->cmdq;
+	pq->len = c->cmdq_len;
+	pq->pops = 0;
+	pq->multi = (c->flags & FS_C_MULTI) ? c->multi : -1;
+}
+
+static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
+{
+	fp_u32 k = pq->pops < pq->len ? pq->pops : pq->len;
+
+	/* k <= FS_CMDQ_MAX: the whole 64 bits may go. */
+	c->cmdq = k < 32 ? pq->cmdq >> (2 * k) : 0;
+	c->cmdq_len = (fp_u8)(pq->len - k);
+	if (pq->multi >= 0) {
+		c->flags |= FS_C_MULTI;
+		c->multi = (fp_u16)pq->multi;
+	} else {
+		c->flags &= ~FS_C_MULTI;
+	}
+}
+
+/* fs_q_head() of @pq. */
+static int fs_pair_head(const struct fs_pair *pq)
+{
+	return pq->pops < pq->len ? (int)(pq->cmdq >> (2 * pq->pops) & 3) :
+				    FS_Q_NONE;
+}
+
+/*
+ * fs_reply() and fs_multi_apply() on @pq, for a server line of @n >= 1
+ * bytes whose first four are @w (fp_first4(), when @n >= 4).  Returns 1
+ * for a final reply line.
+ */
+static int fs_reply_pq(struct fs_pair *pq, fp_u32 w, fp_u32 n)
+{
+	fp_u32 b3 = w >> 24;
+
+	if (n < 4 || !fs_digits3(w))
+		return 0;
+	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
+		/* Not the end of a reply: maybe the start of a multi-line one. */
+		if (b3 == '-' && pq->multi < 0)
+			pq->multi = fs_code4(w);
+		return 0;
+	}
+	if (pq->multi >= 0) {
+		if (fs_code4(w) != pq->multi)
+			return 0;
+		pq->multi = -1;
+	}
+	return (w & 0xff) != '1';
+}
+
+/* A reply line of no interest, of at least four bytes, on @pq. */
+static void fs_reply4(struct fs_pair *pq, fp_u32 w)
+{
+	if (fs_reply_pq(pq, w, 4))
+		pq->pops++;
+}
+
+/*
+ * The reply line @l of @n bytes, first byte at @lseq, on the pairing state
+ * @pq: a 227/229 answering PASV/EPSV has its endpoint acted on, a 234
+ * answering AUTH sets *@tls.  FS_HOLD: held back, @pq unchanged.
+ */
+static int fs_reply_line(struct fs_ctx *x, struct fs_pair *pq,
+			 const char *l, fp_u32 n, fp_u32 lseq, int *tls)
+{
+	struct fp_line pl;
+	int multi = pq->multi;
+
+	fp_parse_lf(l, n, FP_DIR_SERVER, &pl);
+	if (pl.kind == FP_K_REJECT)
+		fs_ev(x, FS_EV_REJECT);
+	if (!fs_reply_pq(pq, n >= 4 ? fp_first4(l) : 0, n))
+		return FS_OK;
+	switch (pl.kind) {
+	case FP_K_227:
+	case FP_K_229:
+		if (fs_pair_head(pq) != FS_Q_DATA) {
+			fs_ev(x, FS_EV_UNPAIRED);
+		} else if (fs_endpoint(x, l, &pl, lseq) == FS_HOLD) {
+			pq->multi = multi;
+			return FS_HOLD;
+		}
+		break;
+	case FP_K_234:
+		if (fs_pair_head(pq) == FS_Q_AUTH)
+			*tls = 1;
+		else
+			fs_ev(x, FS_EV_UNPAIRED);
+		break;
+	default:
+		break;
+	}
+	pq->pops++;
+	return FS_OK;
+}
+
 /* One complete line @l, @n bytes, first byte at @lseq. */
 static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 {
 	struct fs_conn *c = x->c;
 	struct fs_seg *s = x->s;
+	struct fs_pair pq;
 	struct fp_line pl;
-	int tls = 0, multi, head;
-	fp_u16 code;
-
-	fp_parse_lf(l, n, s->dir == FS_CLIENT ? FP_DIR_CLIENT :
-		      FP_DIR_SERVER, &pl);
-	if (pl.kind == FP_K_REJECT)
-		fs_ev(x, FS_EV_REJECT);
+	int tls = 0;
 
 	if (s->dir == FS_CLIENT) {
+		fp_parse_lf(l, n, FP_DIR_CLIENT, &pl);
+		if (pl.kind == FP_K_REJECT)
+			fs_ev(x, FS_EV_REJECT);
 		if ((pl.kind == FP_K_PORT || pl.kind == FP_K_EPRT) &&
 		    fs_endpoint(x, l, &pl, lseq) == FS_HOLD)
 			return FS_HOLD;
 		fs_q_push(x, fs_q_kind(pl.kind));
-	} else if (fs_reply(c, l, n, &multi, &code)) {
-		head = fs_q_head(c);
-		switch (pl.kind) {
-		case FP_K_227:
-		case FP_K_229:
-			if (head != FS_Q_DATA)
-				fs_ev(x, FS_EV_UNPAIRED);
-			else if (fs_endpoint(x, l, &pl, lseq) == FS_HOLD)
-				return FS_HOLD;
-			break;
-		case FP_K_234:
-			if (head == FS_Q_AUTH)
-				tls = 1;
-			else
-				fs_ev(x, FS_EV_UNPAIRED);
-			break;
-		default:
-			break;
-		}
-		fs_q_pop(c);
-		fs_multi_apply(c, multi, code);
 	} else {
-		fs_multi_apply(c, multi, code);
+		fs_pair_load(&pq, c);
+		if (fs_reply_line(x, &pq, l, n, lseq, &tls) == FS_HOLD)
+			return FS_HOLD;
+		fs_pair_store(&pq, c);
 	}
 	s->lines++;
 	x->d->flags &= ~FS_D_NOREW;
@@ -648,15 +742,15 @@ static inline const unsigned char *fs_next_lf(const unsigned char **q,
 
 /*
  * A line fs_lines() does not take itself, at payload offset @p, @n bytes:
- * one of interest or too short to tell, or one that overflows the command
- * queue.  Returns 0 when fs_lines() must stop after it (held back, or no
- * longer in clear text).
+ * one that may be of interest (@interest: fp_quick4()) or one that
+ * overflows the command queue.  Returns 0 when fs_lines() must stop after
+ * it (held back, or no longer in clear text).
  */
-static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n)
+static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n, int interest)
 {
 	struct fs_seg *s = x->s;
 
-	if (!fp_quick(s->data + p, n, (enum fp_dir)s->dir)) {
+	if (!interest) {
 		fs_other(x, s->data + p, n);
 		return 1;
 	}
@@ -690,7 +784,8 @@ static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 			lines++;
 		} else {
 			c->cmdq_len = (fp_u8)len;
-			if (!fs_lines_other(x, p - b, e + 1 - p)) {
+			if (!fs_lines_other(x, p - b, e + 1 - p,
+					    fp_quick4(w, FP_DIR_CLIENT))) {
 				if (!x->held)
 					p = e + 1;
 				goto out;
@@ -707,64 +802,12 @@ out:
 	return p - b;
 }
 
-/* The pairing state of server lines, in locals. */
-struct fs_pair {
-	fp_u64 cmdq;
-	fp_u32 len;
-	int multi;		/* code of the open multi-line reply, or -1 */
-};
-
-static void fs_pair_load(struct fs_pair *pq, const struct fs_conn *c)
-{
-	pq->cmdq = c->cmdq;
-	pq->len = c->cmdq_len;
-	pq->multi = (c->flags & FS_C_MULTI) ? c->multi : -1;
-}
-
-static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
-{
-	c->cmdq = pq->cmdq;
-	c->cmdq_len = (fp_u8)pq->len;
-	if (pq->multi >= 0) {
-		c->flags |= FS_C_MULTI;
-		c->multi = (fp_u16)pq->multi;
-	} else {
-		c->flags &= ~FS_C_MULTI;
-	}
-}
-
-/*
- * fs_reply() and fs_multi_apply() for a line of no interest of at least
- * four bytes, whose first four are @w (fp_first4()), on @pq.
- */
-static void fs_reply4(struct fs_pair *pq, fp_u32 w)
-{
-	fp_u32 b3 = w >> 24;
-
-	if (!fs_digits3(w))
-		return;
-	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
-		/* Not the end of a reply: maybe the start of a multi-line one. */
-		if (b3 == '-' && pq->multi < 0)
-			pq->multi = fs_code4(w);
-		return;
-	}
-	if (pq->multi >= 0) {
-		if (fs_code4(w) != pq->multi)
-			return;
-		pq->multi = -1;
-	}
-	if ((w & 0xff) != '1' && pq->len) {
-		pq->cmdq >>= 2;
-		pq->len--;
-	}
-}
-
 /*
  * Server lines: a reply line of no interest may answer a command.  The
- * common one first: "ddd " (three digits, SP; d ^ "000 " is 0..9 in the
- * first three bytes and 0 in the fourth, and adding 6 to those carries
- * nowhere) outside a multi-line reply.
+ * common one first: "ddd " (three digits, SP: d = w ^ "000 " is 0..9 in
+ * the first three bytes and 0 in the fourth, and adding 6 to those carries
+ * nowhere), the last line of a reply; of interest when it is "227 ",
+ * "229 " or "234 " (fp_quick4()).
  */
 static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
@@ -778,23 +821,36 @@ static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 	for (;;) {
 		e = fs_next_lf(&q, &m);
 		w = fp_first4((const char *)p);
-		if (!fp_quick4(w, FP_DIR_SERVER)) {
-			d = w ^ FP_W4('0', '0', '0', ' ');
-			if (((d | (d + 0x060606)) & 0xfff0f0f0) || pq.multi >= 0) {
+		d = w ^ FP_W4('0', '0', '0', ' ');
+		if (!((d | (d + 0x060606)) & 0xfff0f0f0) &&
+		    w != FP_W4('2', '2', '7', ' ') &&
+		    w != FP_W4('2', '2', '9', ' ') &&
+		    w != FP_W4('2', '3', '4', ' ')) {
+			if (pq.multi >= 0)
 				fs_reply4(&pq, w);
-			} else if ((d & 0xff) != 1 && pq.len) {
-				pq.cmdq >>= 2;
-				pq.len--;
-			}
+			else if ((d & 0xff) != 1)
+				pq.pops++;
+			lines++;
+		} else if (!fp_quick4(w, FP_DIR_SERVER)) {
+			/* No reply code: nothing to do (fs_reply4()). */
+			if (!((d | (d + 0x060606)) & 0xf0f0f0))
+				fs_reply4(&pq, w);
 			lines++;
 		} else {
-			fs_pair_store(&pq, x->c);
-			if (!fs_lines_other(x, p - b, e + 1 - p)) {
-				if (!x->held)
-					p = e + 1;
+			/* Of interest: fs_line() on the state in @pq. */
+			int tls = 0;
+
+			if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
+					  x->s->seq + (fp_u32)(p - b),
+					  &tls) == FS_HOLD)
+				break;
+			lines++;
+			if (tls) {
+				p = e + 1;
+				fs_pair_store(&pq, x->c);
+				fs_tls_on(x);
 				goto out;
 			}
-			fs_pair_load(&pq, x->c);
 		}
 		p = e + 1;
 		if (e == end)
