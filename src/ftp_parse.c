@@ -9,8 +9,6 @@
 
 #include "ftp_parse.h"
 
-#define FP_CRS		(FP_ONES * '\r')
-
 /* The longest digit run read as a number (leading zeros included). */
 #define FP_NUM_DIGITS	5
 /* The longest IPv6 address text ("0000:...:ffff:255.255.255.255"). */

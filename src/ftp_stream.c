@@ -866,13 +866,13 @@ out:
 /*
  * Every whole line from payload offset @p on, while this direction is in
  * clear text with no line cut and none given up (FS_D_NOREW).  The segment
- * is scanned for LFs once, a word at a time, with an exact mask
- * (fp_lf_mask()) whose flags are taken in order; the last LF in the whole
- * words from @p on is found first, and the word loop stops there, so it
+ * is scanned for LFs once, a word at a time (fp_lf_hint()), the flags of
+ * each word taken in order; the last LF in the whole words from @p on is
+ * found first (fs_last_lf()) and the scan stops there, so the word loop
  * needs no bound check.  Returns the offset of the first byte not looked
  * at: after the last line done, or where fs_line() held back (x->held) or
- * the mode changed (TLS).  Bytes after the last whole word are left to
- * the caller.
+ * the mode changed (TLS).  The bytes after that last LF are left to the
+ * caller.
  */
 static fp_u32 fs_lines(struct fs_ctx *x, fp_u32 p)
 {
@@ -898,7 +898,6 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 	struct fs_dir *d = x->d;
 	enum fp_dir fpdir = s->dir == FS_CLIENT ? FP_DIR_CLIENT :
 			    FP_DIR_SERVER;
-
 	int fast = 1;
 
 	while (p < s->len) {
