@@ -35,6 +35,7 @@ enum {
 	FS_Q_OTHER	= 0,
 	FS_Q_DATA	= 1,	/* PASV, EPSV: answered by 227/229 */
 	FS_Q_AUTH	= 2,	/* AUTH TLS: answered by 234 */
+	FS_Q_PICK	= 3,	/* none seen, picked up: may be either */
 	FS_Q_NONE	= -1,	/* nothing pending */
 };
 
@@ -121,9 +122,17 @@ static int fs_q_kind(enum fp_kind k)
 	return k == FP_K_AUTH ? FS_Q_AUTH : FS_Q_OTHER;
 }
 
-static int fs_isdigit(char ch)
+/* Reply codes: three digits, high nibbles 3 and low ones + 6 carry nowhere. */
+static int fs_digits3(fp_u32 w)
 {
-	return ch >= '0' && ch <= '9';
+	return (w & 0xf0f0f0) == 0x303030 &&
+	       ((w + 0x060606) & 0xf0f0f0) == 0x303030;
+}
+
+/* A reply code from its three digits in @w (fp_first4()). */
+static int fs_code4(fp_u32 w)
+{
+	return (int)((w & 0xf) * 100 + (w >> 8 & 0xf) * 10 + (w >> 16 & 0xf));
 }
 
 /*
@@ -136,26 +145,30 @@ static int fs_isdigit(char ch)
 static int fs_reply(const struct fs_conn *c, const char *l, fp_u32 n,
 		    int *multi, fp_u16 *code)
 {
-	int has = n >= 4 && fs_isdigit(l[0]) && fs_isdigit(l[1]) &&
-		  fs_isdigit(l[2]);
-	int end = has && (l[3] == ' ' || l[3] == '\r' || l[3] == '\n');
+	fp_u32 w, b3;
+	int end;
 
 	*multi = -1;
-	*code = has ? (fp_u16)((l[0] - '0') * 100 + (l[1] - '0') * 10 +
-			       (l[2] - '0')) : 0;
+	*code = 0;
+	if (n < 4)
+		return 0;
+	w = fp_first4(l);
+	if (!fs_digits3(w))
+		return 0;
+	b3 = w >> 24;
+	end = b3 == ' ' || b3 == '\r' || b3 == '\n';
 	if (c->flags & FS_C_MULTI) {
-		if (!end || *code != c->multi)
+		if (!end || fs_code4(w) != c->multi)
 			return 0;
 		*multi = 0;
-		return l[0] != '1';
+		return (w & 0xff) != '1';
 	}
-	if (!has)
-		return 0;
-	if (l[3] == '-') {
+	if (b3 == '-') {
 		*multi = 1;
+		*code = (fp_u16)fs_code4(w);
 		return 0;
 	}
-	return end && l[0] != '1';
+	return end && (w & 0xff) != '1';
 }
 
 static void fs_multi_apply(struct fs_conn *c, int multi, fp_u16 code)
@@ -225,7 +238,7 @@ static int fs_q_head_or_pickup(const struct fs_conn *c)
 	int head = fs_q_head(c);
 
 	if (head == FS_Q_NONE && (c->flags & FS_C_PICKUP))
-		return FS_Q_DATA | FS_Q_AUTH;
+		return FS_Q_PICK;
 	return head;
 }
 
@@ -329,9 +342,12 @@ static int fs_hold(struct fs_ctx *x, fp_u32 at, fp_u32 lseq, int limited)
 
 static int fs_addr_eq(const struct fs_addr *a, const struct fs_addr *b)
 {
-	fp_u32 n = a->family == 6 ? 16 : 4;
-
-	return a->family == b->family && !fs_memcmp(a->addr, b->addr, n);
+	if (a->family != b->family)
+		return 0;
+	/* Constant sizes: the compiler compares in a few instructions. */
+	if (a->family == 6)
+		return !fs_memcmp(a->addr, b->addr, 16);
+	return !fs_memcmp(a->addr, b->addr, 4);
 }
 
 /* The replacement text of @rw, for direction @s; its length or 0. */
@@ -493,49 +509,155 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 	return FS_OK;
 }
 
+/*
+ * The pairing state, in locals while fs_lines() takes server lines.
+ * Final replies are only counted (@pops): with no command queued
+ * meanwhile, popping them all at the end is the same as popping each in
+ * turn.
+ */
+struct fs_pair {
+	fp_u64 cmdq;
+	fp_u32 len;
+	fp_u32 pops;
+	int multi;		/* code of the open multi-line reply, or -1 */
+	int pickup;		/* FS_C_PICKUP */
+};
+
+static void fs_pair_load(struct fs_pair *pq, const struct fs_conn *c)
+{
+	pq->cmdq = c->cmdq;
+	pq->len = c->cmdq_len;
+	pq->pops = 0;
+	pq->multi = (c->flags & FS_C_MULTI) ? c->multi : -1;
+	pq->pickup = c->flags & FS_C_PICKUP;
+}
+
+static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
+{
+	fp_u32 k = pq->pops < pq->len ? pq->pops : pq->len;
+
+	/* k <= FS_CMDQ_MAX: the whole 64 bits may go. */
+	c->cmdq = k < 32 ? pq->cmdq >> (2 * k) : 0;
+	c->cmdq_len = (fp_u8)(pq->len - k);
+	/* A command and its reply seen: pairing is known again. */
+	if (k && k == pq->len)
+		c->flags &= ~(FS_C_UNSYNC | FS_C_PICKUP);
+	if (pq->multi >= 0) {
+		c->flags |= FS_C_MULTI;
+		c->multi = (fp_u16)pq->multi;
+	} else {
+		c->flags &= ~FS_C_MULTI;
+	}
+}
+
+/*
+ * fs_q_head() of @pq; FS_Q_PICK for a reply to a command sent before the
+ * connection was picked up mid-stream.
+ */
+static int fs_pair_head(const struct fs_pair *pq)
+{
+	if (pq->pops < pq->len)
+		return (int)(pq->cmdq >> (2 * pq->pops) & 3);
+	return pq->pickup ? FS_Q_PICK : FS_Q_NONE;
+}
+
+/*
+ * fs_reply() and fs_multi_apply() on @pq, for a server line of @n >= 1
+ * bytes whose first four are @w (fp_first4(), when @n >= 4).  Returns 1
+ * for a final reply line.
+ */
+static int fs_reply_pq(struct fs_pair *pq, fp_u32 w, fp_u32 n)
+{
+	fp_u32 b3 = w >> 24;
+
+	if (n < 4 || !fs_digits3(w))
+		return 0;
+	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
+		/* Not the end of a reply: maybe the start of a multi-line one. */
+		if (b3 == '-' && pq->multi < 0)
+			pq->multi = fs_code4(w);
+		return 0;
+	}
+	if (pq->multi >= 0) {
+		if (fs_code4(w) != pq->multi)
+			return 0;
+		pq->multi = -1;
+	}
+	return (w & 0xff) != '1';
+}
+
+/* A reply line of no interest, of at least four bytes, on @pq. */
+static void fs_reply4(struct fs_pair *pq, fp_u32 w)
+{
+	if (fs_reply_pq(pq, w, 4))
+		pq->pops++;
+}
+
+/*
+ * The reply line @l of @n bytes, first byte at @lseq, on the pairing state
+ * @pq: a 227/229 answering PASV/EPSV has its endpoint acted on, a 234
+ * answering AUTH sets *@tls.  FS_HOLD: held back, @pq unchanged.
+ */
+static int fs_reply_line(struct fs_ctx *x, struct fs_pair *pq,
+			 const char *l, fp_u32 n, fp_u32 lseq, int *tls)
+{
+	struct fp_line pl;
+	int multi = pq->multi, head;
+
+	fp_parse_lf(l, n, FP_DIR_SERVER, &pl);
+	fs_host_line(x->s->host, &pl, lseq);
+	if (pl.kind == FP_K_REJECT)
+		fs_ev(x, FS_EV_REJECT);
+	if (!fs_reply_pq(pq, n >= 4 ? fp_first4(l) : 0, n))
+		return FS_OK;
+	switch (pl.kind) {
+	case FP_K_227:
+	case FP_K_229:
+		head = fs_pair_head(pq);
+		if (head != FS_Q_DATA && head != FS_Q_PICK) {
+			fs_ev(x, FS_EV_UNPAIRED);
+		} else if (fs_endpoint(x, l, &pl, lseq) == FS_HOLD) {
+			pq->multi = multi;
+			return FS_HOLD;
+		}
+		break;
+	case FP_K_234:
+		head = fs_pair_head(pq);
+		if (head == FS_Q_AUTH || head == FS_Q_PICK)
+			*tls = 1;
+		else
+			fs_ev(x, FS_EV_UNPAIRED);
+		break;
+	default:
+		break;
+	}
+	pq->pops++;
+	return FS_OK;
+}
+
 /* One complete line @l, @n bytes, first byte at @lseq. */
 static int fs_line(struct fs_ctx *x, const char *l, fp_u32 n, fp_u32 lseq)
 {
 	struct fs_conn *c = x->c;
 	struct fs_seg *s = x->s;
+	struct fs_pair pq;
 	struct fp_line pl;
-	int tls = 0, multi, head;
-	fp_u16 code;
-
-	fp_parse_line(l, n, s->dir == FS_CLIENT ? FP_DIR_CLIENT :
-		      FP_DIR_SERVER, &pl);
-	fs_host_line(s->host, &pl, lseq);
-	if (pl.kind == FP_K_REJECT)
-		fs_ev(x, FS_EV_REJECT);
+	int tls = 0;
 
 	if (s->dir == FS_CLIENT) {
+		fp_parse_lf(l, n, FP_DIR_CLIENT, &pl);
+		fs_host_line(s->host, &pl, lseq);
+		if (pl.kind == FP_K_REJECT)
+			fs_ev(x, FS_EV_REJECT);
 		if ((pl.kind == FP_K_PORT || pl.kind == FP_K_EPRT) &&
 		    fs_endpoint(x, l, &pl, lseq) == FS_HOLD)
 			return FS_HOLD;
 		fs_q_push(x, fs_q_kind(pl.kind));
-	} else if (fs_reply(c, l, n, &multi, &code)) {
-		head = fs_q_head_or_pickup(c);
-		switch (pl.kind) {
-		case FP_K_227:
-		case FP_K_229:
-			if (!(head & FS_Q_DATA) || head == FS_Q_NONE)
-				fs_ev(x, FS_EV_UNPAIRED);
-			else if (fs_endpoint(x, l, &pl, lseq) == FS_HOLD)
-				return FS_HOLD;
-			break;
-		case FP_K_234:
-			if ((head & FS_Q_AUTH) && head != FS_Q_NONE)
-				tls = 1;
-			else
-				fs_ev(x, FS_EV_UNPAIRED);
-			break;
-		default:
-			break;
-		}
-		fs_q_pop(c);
-		fs_multi_apply(c, multi, code);
 	} else {
-		fs_multi_apply(c, multi, code);
+		fs_pair_load(&pq, c);
+		if (fs_reply_line(x, &pq, l, n, lseq, &tls) == FS_HOLD)
+			return FS_HOLD;
+		fs_pair_store(&pq, c);
 	}
 	s->lines++;
 	x->d->flags &= ~(FS_D_NOREW | FS_D_EARLY);
@@ -629,6 +751,7 @@ static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 	fp_u16 aoff;
 
 	if (!(s->flags & FS_S_NAT) || (d->flags & (FS_D_NOREW | FS_D_EARLY)) ||
+	    !fp_quick(fs_buf(x), d->len, (enum fp_dir)s->dir) ||
 	    fs_addr_eq(&s->pub, &s->own))
 		return;
 	if (s->dir == FS_CLIENT) {
@@ -638,7 +761,7 @@ static void fs_partial(struct fs_ctx *x, fp_u32 lseq)
 	} else {
 		int head = fs_q_head_or_pickup(x->c);
 
-		if (head == FS_Q_NONE || !(head & FS_Q_DATA) ||
+		if ((head != FS_Q_DATA && head != FS_Q_PICK) ||
 		    (x->c->flags & FS_C_MULTI))
 			return;
 		k = fp_prefix(fs_buf(x), d->len, FP_DIR_SERVER, &aoff);
@@ -678,6 +801,214 @@ static void fs_overlong(struct fs_ctx *x, const char *b, fp_u32 take,
 		d->flags |= FS_D_SKIP;
 }
 
+/*
+ * The common path: whole lines in clear text with none cut before them.
+ * About seven lines in eight are of no interest and only count for
+ * command/reply pairing; fs_lines() takes those straight from one LF scan
+ * of the segment, with the pairing state in locals, and hands the others
+ * to fs_line().
+ */
+#if FP_WORD_ORDER
+/*
+ * Where the word loop of fs_lines() stops: the last LF in the whole words
+ * from @p on that leaves at least three bytes after it in the segment (so
+ * that the first four bytes of every line before it can be read at once),
+ * or 0 when there is none.
+ */
+static int fs_last_lf(const unsigned char *b, fp_u32 p, fp_u32 len,
+		      fp_u32 *last)
+{
+	fp_u32 q, lim = len - 4;
+	unsigned long m;
+
+	if (len - p < FP_WSIZE)
+		return 0;
+	q = p + ((len - p) / FP_WSIZE - 1) * FP_WSIZE;
+	for (;;) {
+		m = fp_lf_mask(fp_load(b + q));
+		if (q + FP_WSIZE - 1 > lim)
+			m = lim < q ? 0 : fp_mask_upto(m, lim - q + 1);
+		if (m)
+			break;
+		if (q == p)
+			return 0;
+		q -= FP_WSIZE;
+	}
+	*last = q + fp_mask_last(m);
+	return 1;
+}
+
+/*
+ * The next LF: the word at *@q has the flags *@m not yet taken (see
+ * fp_lf_hint(): each flagged byte is checked).  No bound check: the caller
+ * stops at the last LF, which is in a whole word.
+ */
+static inline const unsigned char *fs_next_lf(const unsigned char **q,
+					      unsigned long *m)
+{
+	const unsigned char *e;
+
+	do {
+		while (!*m) {
+			*q += FP_WSIZE;
+			*m = fp_lf_hint(fp_load(*q));
+		}
+		e = *q + fp_mask_first(*m);
+		*m = fp_mask_next(*m);
+	} while (*e != '\n');
+	return e;
+}
+
+/*
+ * A line fs_lines() does not take itself, at payload offset @p, @n bytes:
+ * one that may be of interest (@interest: fp_quick4()) or one that
+ * overflows the command queue.  Returns 0 when fs_lines() must stop after
+ * it (held back, or no longer in clear text).
+ */
+static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n, int interest)
+{
+	struct fs_seg *s = x->s;
+
+	if (!interest) {
+		fs_other(x, s->data + p, n);
+		return 1;
+	}
+	if (fs_line(x, s->data + p, n, s->seq + p) == FS_HOLD)
+		return 0;
+	return !(x->d->flags & (FS_D_TLS | FS_D_OPAQUE | FS_D_SKIP |
+				FS_D_NOREW));
+}
+
+/*
+ * Client lines: a command of no interest only grows the queue, and so does
+ * a bare PASV or EPSV (by FS_Q_DATA).
+ */
+static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
+{
+	const unsigned char *b = (const unsigned char *)x->s->data;
+	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
+	unsigned long m = fp_lf_hint(fp_load(q));
+	struct fs_conn *c = x->c;
+	fp_u32 w, len = c->cmdq_len, lines = 0;
+
+	for (;;) {
+		e = fs_next_lf(&q, &m);
+		w = fp_first4((const char *)p);
+		if (len < FS_CMDQ_MAX &&
+		    (!fp_quick4(w, FP_DIR_CLIENT) ||
+		     fp_bare4(w, (const char *)p, e + 1 - p))) {
+			if (fp_quick4(w, FP_DIR_CLIENT))
+				c->cmdq |= (fp_u64)FS_Q_DATA << (2 * len);
+			len++;
+			lines++;
+		} else {
+			c->cmdq_len = (fp_u8)len;
+			if (!fs_lines_other(x, p - b, e + 1 - p,
+					    fp_quick4(w, FP_DIR_CLIENT))) {
+				if (!x->held)
+					p = e + 1;
+				goto out;
+			}
+			len = c->cmdq_len;
+		}
+		p = e + 1;
+		if (e == end)
+			break;
+	}
+	c->cmdq_len = (fp_u8)len;
+out:
+	x->s->lines += lines;
+	return p - b;
+}
+
+/*
+ * Server lines: a reply line of no interest may answer a command.  The
+ * common one first: "ddd " (three digits, SP: d = w ^ "000 " is 0..9 in
+ * the first three bytes and 0 in the fourth, and adding 6 to those carries
+ * nowhere), the last line of a reply; of interest when it is "227 ",
+ * "229 " or "234 " (fp_quick4()).
+ */
+static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
+{
+	const unsigned char *b = (const unsigned char *)x->s->data;
+	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
+	unsigned long m = fp_lf_hint(fp_load(q));
+	fp_u32 w, d, lines = 0;
+	struct fs_pair pq;
+
+	fs_pair_load(&pq, x->c);
+	for (;;) {
+		e = fs_next_lf(&q, &m);
+		w = fp_first4((const char *)p);
+		d = w ^ FP_W4('0', '0', '0', ' ');
+		if (!((d | (d + 0x060606)) & 0xfff0f0f0) &&
+		    w != FP_W4('2', '2', '7', ' ') &&
+		    w != FP_W4('2', '2', '9', ' ') &&
+		    w != FP_W4('2', '3', '4', ' ')) {
+			if (pq.multi >= 0)
+				fs_reply4(&pq, w);
+			else if ((d & 0xff) != 1)
+				pq.pops++;
+			lines++;
+		} else if (!fp_quick4(w, FP_DIR_SERVER)) {
+			/* No reply code: nothing to do (fs_reply4()). */
+			if (!((d | (d + 0x060606)) & 0xf0f0f0))
+				fs_reply4(&pq, w);
+			lines++;
+		} else {
+			/* Of interest: fs_line() on the state in @pq. */
+			int tls = 0;
+
+			if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
+					  x->s->seq + (fp_u32)(p - b),
+					  &tls) == FS_HOLD)
+				break;
+			lines++;
+			if (tls) {
+				p = e + 1;
+				fs_pair_store(&pq, x->c);
+				fs_tls_on(x);
+				goto out;
+			}
+		}
+		p = e + 1;
+		if (e == end)
+			break;
+	}
+	fs_pair_store(&pq, x->c);
+out:
+	x->s->lines += lines;
+	return p - b;
+}
+#endif
+
+/*
+ * Every whole line from payload offset @p on, while this direction is in
+ * clear text with no line cut and none given up (FS_D_NOREW).  The segment
+ * is scanned for LFs once, a word at a time (fp_lf_hint()), the flags of
+ * each word taken in order; the last LF in the whole words from @p on is
+ * found first (fs_last_lf()) and the scan stops there, so the word loop
+ * needs no bound check.  Returns the offset of the first byte not looked
+ * at: after the last line done, or where fs_line() held back (x->held) or
+ * the mode changed (TLS).  The bytes after that last LF are left to the
+ * caller.
+ */
+static fp_u32 fs_lines(struct fs_ctx *x, fp_u32 p)
+{
+#if FP_WORD_ORDER
+	fp_u32 last;
+
+	if (!fs_last_lf((const unsigned char *)x->s->data, p, x->s->len,
+			&last))
+		return p;
+	if (x->s->dir == FS_CLIENT)
+		return fs_lines_client(x, p, last);
+	return fs_lines_server(x, p, last);
+#else
+	return p;
+#endif
+}
+
 /* Parse the never-parsed bytes of the segment, from payload offset @p. */
 static void fs_parse(struct fs_ctx *x, fp_u32 p)
 {
@@ -686,10 +1017,11 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 	struct fs_dir *d = x->d;
 	enum fp_dir fpdir = s->dir == FS_CLIENT ? FP_DIR_CLIENT :
 			    FP_DIR_SERVER;
+	int fast = 1;
 
 	while (p < s->len) {
-		const char *b = s->data + p;
-		fp_u32 rest = s->len - p, n, take, lseq;
+		const char *b;
+		fp_u32 rest, n, take, lseq;
 
 		if (d->flags & FS_D_OPAQUE)
 			return;
@@ -697,6 +1029,17 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 			p = fs_tls(x, p);
 			continue;
 		}
+		if (fast && !d->len &&
+		    !(d->flags & (FS_D_SKIP | FS_D_NOREW))) {
+			/* Whole lines, the common case: once per segment. */
+			fast = 0;
+			p = fs_lines(x, p);
+			if (x->held)
+				return;
+			continue;
+		}
+		b = s->data + p;
+		rest = s->len - p;
 		n = (fp_u32)fp_find_lf(b, rest);
 		n = n < rest ? n + 1 : 0;
 		if (d->flags & FS_D_SKIP) {
@@ -742,7 +1085,9 @@ static void fs_parse(struct fs_ctx *x, fp_u32 p)
 			fs_partial(x, lseq);
 			return;
 		}
-		if (fs_line(x, fs_buf(x), d->len, lseq) == FS_HOLD)
+		if (!fp_quick(fs_buf(x), d->len, fpdir))
+			fs_other(x, fs_buf(x), d->len);
+		else if (fs_line(x, fs_buf(x), d->len, lseq) == FS_HOLD)
 			return;
 		d->len = 0;
 	}

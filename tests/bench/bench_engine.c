@@ -8,6 +8,8 @@
  * callgrind's counts are exactly reproducible.
  *
  * Usage: bench_engine CLIENT.txt SERVER.txt [CHUNK]
+ * make bench-parser (tests/bench/Makefile) runs it under callgrind with
+ * --toggle-collect=fs_segment: docs/benchmarks.md, "Engine".
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
