@@ -267,7 +267,7 @@ pm "$NS_A" map delete 2121 host 2001:db8:0::1
 expect "map delete (alias, other spelling of the address)" 0
 
 pm "$NS_A" stats --json
-check_json "stats --json keys" '(keys | sort) == (["addr_mismatch","ccc","conns","expect_fail","expect_limit","expects","line_toolong","lines","mappings","nomem","ooo","parse_reject","port_low","rewrite_fail","rewrites","tls","unpaired"] | sort)'
+check_json "stats --json keys" '(keys | sort) == (["addr_mismatch","ccc","conns","expect_fail","expect_limit","expects","line_toolong","lines","mappings","nomem","ooo","parse_reject","port_low","rewrite_fail","rewrites","tls","unpaired","resync","held","orphans","related_nat"] | sort)'
 check_json "stats --json: 4 mappings" '.mappings == 4'
 check_json "stats --json: numbers" 'all(.[]; type == "number")'
 pm "$NS_A" stats
