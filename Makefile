@@ -5,7 +5,8 @@
 #   make                 module (against KDIR) and portmapctl
 #   make check           install test dependencies, build, run every suite
 #   make demo            FTP through NAT on a non-standard port, narrated
-#   make unit | fuzz FUZZ_SECONDS=N | bench-parser | bench | checkpatch
+#   make unit | fuzz FUZZ_SECONDS=N | spec-check | bench-parser | bench |
+#        checkpatch
 #   make install         module into /lib/modules, portmapctl into PREFIX
 
 # Kernel build directory: the running kernel's, else the newest installed.
@@ -16,7 +17,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli unit fuzz bench-parser bench check demo deps \
+.PHONY: all module cli unit fuzz spec-check bench-parser bench check demo deps \
 	install install-module install-cli checkpatch clean
 
 all: module cli
@@ -35,6 +36,12 @@ unit:
 
 fuzz:
 	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# include/uapi/ftp_portmap.h against the genetlink spec
+# (Documentation/netlink/specs/ftp_portmap.yaml); the running module's
+# policies are checked against it by tests/netns/cli.sh.
+spec-check:
+	tests/spec/fpm_spec.py uapi
 
 bench-parser:
 	$(MAKE) -C tests/bench parser

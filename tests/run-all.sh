@@ -5,6 +5,8 @@
 #
 #   1. unit tests     make -C tests/unit run
 #   2. fuzzing        make -C tests/fuzz run FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+#   2b. spec          tests/spec/fpm_spec.py uapi: the uapi header against
+#                     the genetlink spec (the kernel side runs in cli.sh)
 #   3. netns suites   tests/run-netns.sh (directly when this host can load
 #                     the module, else all of them in one test VM)
 #
@@ -15,7 +17,7 @@
 # failed.  Full logs: build/test-logs/.
 #
 # Environment: FUZZ_SECONDS, FPM_SKIP_STEPS (space-separated step names to
-# leave out: unit fuzz netns — reported, and never used by CI),
+# leave out: unit fuzz spec netns — reported, and never used by CI),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s).
 set -uo pipefail
 
@@ -93,6 +95,15 @@ elif [ -f tests/fuzz/Makefile ]; then
 else
 	echo "=== fuzz: tests/fuzz/Makefile is missing"
 	record fuzz 0 1 "tests/fuzz/Makefile missing"
+fi
+
+# 2b. the uapi header against the genetlink spec (host, no root)
+if skipped spec; then
+	record spec 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	step spec 120 "$py" tests/spec/fpm_spec.py uapi
 fi
 
 # 3. network-namespace suites: per-suite lines from tests/run-netns.sh
