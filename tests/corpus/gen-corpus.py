@@ -384,385 +384,243 @@ def mdtm(r):
                                            r.randrange(60))
 
 
+# Reply wordings of the server programs.  A reply is a list of lines, each
+# a str.format template over the fields of fields() below; a value may be
+# a list of such replies, one picked at random.  "greeting" is the banner,
+# "feat" the FEAT list (one line per feature), "size-missing" the reply to
+# SIZE of a file that is not there, "list"/"retr"/"stor" the replies to
+# the data commands ("fail" a refused RETR, with "fail-rate").  Commands a
+# server has no wording for get the common ones (COMMON).
+COMMON = {
+    "size": ["213 {size}"],
+    "mdtm": ["213 {mdtm}"],
+    "rest": ["350 Restarting at {arg}. Send STORE or RETRIEVE."],
+    "syst": ["215 UNIX Type: L8"],
+    "opts": ["200 Always in UTF8 mode."],
+    "pwd": ['257 "{cwd}" is the current directory'],
+    "noop": ["200 NOOP ok."],
+    "quit": ["221 Goodbye."],
+    "pasv": ["227 Entering Passive Mode ({tuple})"],
+    "epsv": ["229 Entering Extended Passive Mode (|||{pport}|)"],
+    "size-missing": ["550 {arg}: No such file or directory"],
+    "feat-head": "211-Features:", "feat-tail": "211 End",
+    "fail-rate": 0.0,
+}
+
+SERVERS = {
+    "vsftpd": {
+        "weight": 30,
+        "greeting": [["220 (vsFTPd 3.0.3)"], ["220 (vsFTPd 3.0.5)"],
+                     ["220 (vsFTPd 2.3.4)"]],
+        "feat": ["EPRT", "EPSV", "MDTM", "PASV", "REST STREAM", "SIZE",
+                 "TVFS", "UTF8"],
+        "user": ["331 Please specify the password."],
+        "pass": ["230 Login successful."],
+        "type": ["200 Switching to {binary_ascii} mode."],
+        "cwd": [["250 Directory successfully changed."]] * 9 +
+               [["550 Failed to change directory."]],
+        "pasv": ["227 Entering Passive Mode ({tuple})."],
+        "port": ["200 PORT command successful. Consider using PASV."],
+        "eprt": ["200 EPRT command successful. Consider using EPSV."],
+        "size-missing": ["550 Could not get file size."],
+        "list": ["150 Here comes the directory listing.",
+                 "226 Directory send OK."],
+        "retr": ["150 Opening BINARY mode data connection for {arg} "
+                 "({size} bytes).", "226 Transfer complete."],
+        "stor": ["150 Ok to send data.", "226 Transfer complete."],
+        "fail": ["550 Failed to open file."], "fail-rate": 0.08,
+    },
+    "proftpd": {
+        "weight": 20,
+        "greeting": [["220 ProFTPD Server (Debian) [{server}]"],
+                     ["220 ProFTPD Server (FTP archive) [{server}]"]],
+        "feat": ["AUTH TLS", "CCC", "CLNT", "EPRT", "EPSV", "HOST",
+                 "LANG en-US*", "MDTM", "MFF modify;UNIX.group;UNIX.mode;",
+                 "MFMT", "MLST modify*;perm*;size*;type*;unique*;"
+                 "UNIX.group*;UNIX.mode*;UNIX.owner*;", "PBSZ", "PROT",
+                 "REST STREAM", "SITE COPY", "SITE MKDIR", "SITE RMDIR",
+                 "SITE SYMLINK", "SITE UTIME", "SIZE", "TVFS", "UTF8"],
+        "user": ["331 {user_prompt}"],
+        "pass": ["230 {login_ok}"],
+        "type": ["200 Type set to {type}"],
+        "cwd": ["250 CWD command successful"],
+        "port": ["200 PORT command successful"],
+        "eprt": ["200 EPRT command successful"],
+        "noop": ["200 NOOP command successful"],
+        "list": ["150 Opening ASCII mode data connection for file list",
+                 "226 Transfer complete"],
+        "retr": ["150 Opening BINARY mode data connection for {arg} "
+                 "({size} bytes)", "226 Transfer complete"],
+        "fail": ["550 {arg}: No such file or directory"], "fail-rate": 0.06,
+    },
+    "pure-ftpd": {
+        "weight": 15,
+        "greeting": ["220---------- Welcome to Pure-FTPd [privsep] [TLS] "
+                     "----------",
+                     "220-You are user number {n} of 50 allowed.",
+                     "220-Local time is now {hh}:{mm}. Server port: 21.",
+                     "220-This is a private system - No anonymous login",
+                     "220 You will be disconnected after 15 minutes of "
+                     "inactivity."],
+        "feat-head": "211-Extensions supported:", "feat-tail": "211 End.",
+        "feat": ["EPRT", "IDLE", "MDTM", "SIZE", "MFMT", "REST STREAM",
+                 "MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;"
+                 "UNIX.gid*;unique*;", "MLSD", "PRET", "AUTH TLS", "PBSZ",
+                 "PROT", "UTF8", "TVFS", "ESTA", "PASV", "EPSV", "ESTP"],
+        "user": ["331 User {user} OK. Password required"],
+        "pass": ["230 OK. Current directory is /"],
+        "type": ["200 TYPE is now {binary_8bit}"],
+        "cwd": ["250 OK. Current directory is {arg}"],
+        "pwd": ['257 "{cwd}" is your current location'],
+        "epsv": ["229 Extended Passive mode OK (|||{pport}|)"],
+        "port": ["200 PORT command successful"],
+        "eprt": ["200 PORT command successful"],
+        "noop": ["200 Zzz..."],
+        "quit": ["221-Goodbye. You uploaded {kbu} and downloaded {kbd} "
+                 "kbytes.", "221 Logout."],
+        "list": ["150 Accepted data connection", "226-Options: -a -l ",
+                 "226 {n} matches total"],
+        "retr": ["150 Accepted data connection",
+                 "226-File successfully transferred",
+                 "226 {secs} seconds (measured here), {rate} Mbytes per "
+                 "second"],
+    },
+    "filezilla": {
+        "weight": 12,
+        "greeting": [["220-FileZilla Server 1.7.0",
+                      "220 Please visit https://filezilla-project.org/"],
+                     ["220-FileZilla Server 0.9.60 beta",
+                      "220 Please visit https://filezilla-project.org/"]],
+        "feat": ["MDTM", "REST STREAM", "SIZE",
+                 "MLST type*;size*;modify*;perm*;", "MLSD", "AUTH SSL",
+                 "AUTH TLS", "PROT", "PBSZ", "UTF8", "TVFS", "EPSV", "EPRT",
+                 "MFMT"],
+        "user": ["331 Please, specify the password."],
+        "pass": ["230 Login successful."],
+        "type": ["200 Type set to {type}"],
+        "cwd": ["250 CWD command successful"],
+        "pwd": ['257 "{cwd}" is current directory.'],
+        "port": ["200 PORT command successful."],
+        "eprt": ["200 EPRT command successful."],
+        "list": ["150 About to start data transfer.",
+                 "226 Operation successful"],
+        "retr": ["150 Starting data transfer.", "226 Operation successful"],
+    },
+    "iis": {
+        "weight": 13,
+        "greeting": ["220 Microsoft FTP Service"],
+        "feat": ["LANG EN*", "UTF8", "AUTH TLS;TLS-C;SSL;TLS-P;", "PBSZ",
+                 "PROT C;P;", "CCC", "HOST", "SIZE", "MDTM", "REST STREAM"],
+        "user": ["331 {iis_user_prompt}"],
+        "pass": ["230 User logged in."],
+        "syst": ["215 Windows_NT"],
+        "type": ["200 Type set to {type}."],
+        "cwd": ["250 CWD command successful."],
+        "pwd": ['257 "{cwd}" is current directory.'],
+        "pasv": ["227 Entering Passive Mode ({tuple})."],
+        "port": ["200 PORT command successful."],
+        "eprt": ["200 EPRT command successful."],
+        "noop": ["200 NOOP command successful."],
+        "size-missing": ["550 The system cannot find the file specified. "],
+        "list": [["125 Data connection already open; Transfer starting.",
+                  "226 Transfer complete."],
+                 ["150 Opening ASCII mode data connection.",
+                  "226 Transfer complete."]],
+        "retr": [["125 Data connection already open; Transfer starting.",
+                  "226 Transfer complete."],
+                 ["150 Opening BINARY mode data connection.",
+                  "226 Transfer complete."]],
+    },
+    "serv-u": {
+        "weight": 10,
+        "greeting": [["220 Serv-U FTP Server v15.3 ready..."],
+                     ["220 Serv-U FTP Server v6.4 ready..."]],
+        "feat": ["EPRT", "EPSV", "MDTM", "PASV", "REST STREAM", "SIZE",
+                 "TVFS"],
+        "user": ["331 User name okay, need password."],
+        "pass": ["230 User logged in, proceed."],
+        "type": ["200 Type set to {type}."],
+        "cwd": ["250 Directory changed to {arg}"],
+        "pwd": ['257 "{cwd}" is current directory.'],
+        "port": ["200 PORT Command successful."],
+        "eprt": ["200 EPRT Command successful."],
+        "noop": ["200 Command okay."],
+        "list": ["150 Opening ASCII mode data connection for /bin/ls.",
+                 "226 Transfer complete. {size_commas} bytes transferred. "
+                 "{kbsec} KB/sec."],
+        "retr": ["150 Opening BINARY mode data connection for {arg}.",
+                 "226 Transfer complete. {size_commas} bytes transferred. "
+                 "{kbsec} KB/sec."],
+    },
+}
+
+DATA_WORDS = {"RETR": "retr", "STOR": "stor", "LIST": "list", "NLST": "list",
+              "MLSD": "list"}
+
+
 class Server:
-    """Reply wordings of one server program."""
+    """One server program's dialogue, behind NAT at a private address."""
 
-    name = "?"
-    feat = ["EPRT", "EPSV", "MDTM", "PASV", "REST STREAM", "SIZE", "TVFS"]
-
-    def __init__(self, r, addr):
+    def __init__(self, r, name, addr):
         self.r = r
+        self.w = dict(COMMON, **SERVERS[name])
+        self.w.setdefault("stor", self.w["retr"])
         self.addr = addr
         lo = r.choice([30000, 40000, 49152, 50000, 60000])
-        self.pasv = (lo, lo + r.choice([99, 999, 4999]))
+        self.pasv = (lo, min(lo + r.choice([99, 999, 4999]), 65535))
 
-    def pport(self):
-        return self.r.randrange(self.pasv[0], min(self.pasv[1], 65535) + 1)
+    def fields(self, arg, ctx):
+        r = self.r
+        n = size(r)
+        anon = ctx["user"] == "anonymous"
+        return {
+            "arg": arg, "cwd": ctx["cwd"], "user": ctx["user"],
+            "server": self.addr, "size": n, "mdtm": mdtm(r),
+            "size_commas": "{:,}".format(n),
+            "tuple": tuple_text(self.addr, r.randrange(*self.pasv)),
+            "pport": r.randrange(*self.pasv),
+            "type": arg[:1], "binary_ascii": "Binary" if arg[:1] == "I"
+            else "ASCII", "binary_8bit": "8-bit binary" if arg[:1] == "I"
+            else "ASCII",
+            "user_prompt": "Anonymous login ok, send your complete email "
+            "address as your password" if anon else
+            "Password required for %s" % ctx["user"],
+            "login_ok": "Anonymous access granted, restrictions apply"
+            if anon else "User %s logged in" % ctx["user"],
+            "iis_user_prompt": "Anonymous access allowed, send identity "
+            "(e-mail name) as password." if anon else "Password required",
+            "n": r.randrange(1, 300), "hh": "%02d" % r.randrange(24),
+            "mm": "%02d" % r.randrange(60), "kbu": r.randrange(9999),
+            "kbd": r.randrange(99999),
+            "secs": "%.3f" % (r.randrange(1, 9999) / 1000.0),
+            "rate": "%.2f" % (r.randrange(1, 11000) / 100.0),
+            "kbsec": "%.2f" % (r.randrange(1, 900000) / 100.0),
+        }
 
-    def greeting(self):
-        return ["220 %s ready" % self.name]
+    def render(self, key, arg, ctx):
+        reply = self.w[key]
+        if reply and isinstance(reply[0], list):
+            reply = self.r.choice(reply)
+        f = self.fields(arg, ctx)
+        return [line.format(**f) for line in reply]
 
-    def features(self):
-        return ["211-Features:"] + [" " + f for f in self.feat] + \
-               ["211 End"]
+    def greeting(self, ctx):
+        return self.render("greeting", "", ctx)
 
     def reply(self, word, arg, ctx):
-        r = self.r
-        m = getattr(self, "r_" + word.lower(), None)
-        if m:
-            return m(arg, ctx)
         if word == "FEAT":
-            return self.features()
-        if word == "SIZE":
-            if r.random() < 0.12:
-                return [self.no_file(arg)]
-            return ["213 %d" % size(r)]
-        if word == "MDTM":
-            return ["213 %s" % mdtm(r)]
-        if word == "REST":
-            return ["350 Restarting at %s. Send STORE or RETRIEVE." % arg]
-        if word == "SYST":
-            return ["215 UNIX Type: L8"]
-        if word == "OPTS":
-            return ["200 Always in UTF8 mode."]
-        if word == "PWD":
-            return ['257 "/" is the current directory']
-        if word == "NOOP":
-            return ["200 NOOP ok."]
-        if word == "QUIT":
-            return ["221 Goodbye."]
+            return [self.w["feat-head"]] + \
+                [" " + x for x in self.w["feat"]] + [self.w["feat-tail"]]
+        if word in DATA_WORDS:
+            if word == "RETR" and self.r.random() < self.w["fail-rate"]:
+                return self.render("fail", arg or ".", ctx)
+            return self.render(DATA_WORDS[word], arg or ".", ctx)
+        if word == "SIZE" and self.r.random() < 0.12:
+            return self.render("size-missing", arg, ctx)
+        key = word.lower()
+        if key in self.w:
+            return self.render(key, arg, ctx)
         return ["502 Command not implemented."]
-
-    def no_file(self, arg):
-        return "550 %s: No such file or directory" % arg
-
-    def r_pasv(self, arg, ctx):
-        return ["227 Entering Passive Mode (%s)" %
-                tuple_text(self.addr, self.pport())]
-
-    def r_epsv(self, arg, ctx):
-        return ["229 Entering Extended Passive Mode (|||%d|)" % self.pport()]
-
-
-class Vsftpd(Server):
-    name = "vsftpd"
-    feat = ["EPRT", "EPSV", "MDTM", "PASV", "REST STREAM", "SIZE", "TVFS",
-            "UTF8"]
-
-    def greeting(self):
-        return ["220 (vsFTPd %s)" % self.r.choice(["3.0.3", "3.0.3",
-                                                   "3.0.5", "2.3.4"])]
-
-    def r_user(self, a, c):
-        return ["331 Please specify the password."]
-
-    def r_pass(self, a, c):
-        return ["230 Login successful."]
-
-    def r_type(self, a, c):
-        return ["200 Switching to %s mode." %
-                ("Binary" if a.startswith("I") else "ASCII")]
-
-    def r_cwd(self, a, c):
-        if self.r.random() < 0.1:
-            return ["550 Failed to change directory."]
-        return ["250 Directory successfully changed."]
-
-    def r_pasv(self, a, c):
-        return ["227 Entering Passive Mode (%s)." %
-                tuple_text(self.addr, self.pport())]
-
-    def r_port(self, a, c):
-        return ["200 PORT command successful. Consider using PASV."]
-
-    def r_eprt(self, a, c):
-        return ["200 EPRT command successful. Consider using EPSV."]
-
-    def no_file(self, a):
-        return "550 Could not get file size."
-
-    def r_transfer(self, word, a, c):
-        if word in ("LIST", "NLST", "MLSD"):
-            return ["150 Here comes the directory listing.",
-                    "226 Directory send OK."]
-        if word == "RETR" and self.r.random() < 0.08:
-            return ["550 Failed to open file."]
-        if word == "STOR":
-            return ["150 Ok to send data.", "226 Transfer complete."]
-        return ["150 Opening BINARY mode data connection for %s (%d bytes)."
-                % (a, size(self.r)), "226 Transfer complete."]
-
-
-class Proftpd(Server):
-    name = "ProFTPD"
-    feat = ["AUTH TLS", "CCC", "CLNT", "EPRT", "EPSV", "HOST", "LANG en-US*",
-            "MDTM", "MFF modify;UNIX.group;UNIX.mode;",
-            "MFMT", "MLST modify*;perm*;size*;type*;unique*;UNIX.group*;"
-            "UNIX.mode*;UNIX.owner*;", "PBSZ", "PROT", "REST STREAM",
-            "SITE COPY", "SITE MKDIR", "SITE RMDIR", "SITE SYMLINK",
-            "SITE UTIME", "SIZE", "TVFS", "UTF8"]
-
-    def greeting(self):
-        return ["220 ProFTPD Server (%s) [%s]" %
-                (self.r.choice(["Debian", "ProFTPD", "FTP archive"]),
-                 self.addr)]
-
-    def r_user(self, a, c):
-        if a == "anonymous":
-            return ["331 Anonymous login ok, send your complete email "
-                    "address as your password"]
-        return ["331 Password required for %s" % a]
-
-    def r_pass(self, a, c):
-        if c["user"] == "anonymous":
-            return ["230 Anonymous access granted, restrictions apply"]
-        return ["230 User %s logged in" % c["user"]]
-
-    def r_type(self, a, c):
-        return ["200 Type set to %s" % a[:1]]
-
-    def r_cwd(self, a, c):
-        return ["250 CWD command successful"]
-
-    def r_pwd(self, a, c):
-        return ['257 "%s" is the current directory' % c["cwd"]]
-
-    def r_port(self, a, c):
-        return ["200 PORT command successful"]
-
-    def r_eprt(self, a, c):
-        return ["200 EPRT command successful"]
-
-    def r_noop(self, a, c):
-        return ["200 NOOP command successful"]
-
-    def r_quit(self, a, c):
-        return ["221 Goodbye."]
-
-    def r_transfer(self, word, a, c):
-        if word in ("LIST", "NLST", "MLSD"):
-            return ["150 Opening ASCII mode data connection for %s" %
-                    ("file list" if word != "MLSD" else "MLSD"),
-                    "226 Transfer complete"]
-        if self.r.random() < 0.06:
-            return ["550 %s: No such file or directory" % a]
-        return ["150 Opening BINARY mode data connection for %s (%d bytes)"
-                % (a, size(self.r)), "226 Transfer complete"]
-
-
-class PureFtpd(Server):
-    name = "Pure-FTPd"
-    feat = ["EPRT", "IDLE", "MDTM", "SIZE", "MFMT", "REST STREAM",
-            "MLST type*;size*;sizd*;modify*;UNIX.mode*;UNIX.uid*;"
-            "UNIX.gid*;unique*;", "MLSD", "PRET", "AUTH TLS", "PBSZ",
-            "PROT", "UTF8", "TVFS", "ESTA", "PASV", "EPSV", "ESTP"]
-
-    def greeting(self):
-        r = self.r
-        return ["220---------- Welcome to Pure-FTPd [privsep] [TLS] "
-                "----------",
-                "220-You are user number %d of %d allowed." %
-                (r.randrange(1, 50), r.choice([50, 100, 500])),
-                "220-Local time is now %02d:%02d. Server port: 21." %
-                (r.randrange(24), r.randrange(60)),
-                "220-This is a private system - No anonymous login"
-                if r.random() < 0.5 else "220-IPv6 connections are also "
-                "welcome on this server.",
-                "220 You will be disconnected after 15 minutes of "
-                "inactivity."]
-
-    def features(self):
-        return ["211-Extensions supported:"] + \
-               [" " + f for f in self.feat] + ["211 End."]
-
-    def r_user(self, a, c):
-        return ["331 User %s OK. Password required" % a]
-
-    def r_pass(self, a, c):
-        return ["230 OK. Current directory is /"]
-
-    def r_type(self, a, c):
-        return ["200 TYPE is now %s" %
-                ("8-bit binary" if a.startswith("I") else "ASCII")]
-
-    def r_cwd(self, a, c):
-        return ["250 OK. Current directory is %s" % a]
-
-    def r_pwd(self, a, c):
-        return ['257 "%s" is your current location' % c["cwd"]]
-
-    def r_epsv(self, a, c):
-        return ["229 Extended Passive mode OK (|||%d|)" % self.pport()]
-
-    def r_port(self, a, c):
-        return ["200 PORT command successful"]
-
-    def r_eprt(self, a, c):
-        return ["200 PORT command successful"]
-
-    def r_noop(self, a, c):
-        return ["200 Zzz..."]
-
-    def r_quit(self, a, c):
-        return ["221-Goodbye. You uploaded %d and downloaded %d kbytes." %
-                (self.r.randrange(0, 9999), self.r.randrange(0, 99999)),
-                "221 Logout."]
-
-    def r_transfer(self, word, a, c):
-        r = self.r
-        if word in ("LIST", "NLST", "MLSD"):
-            return ["150 Accepted data connection",
-                    "226-Options: -a -l ", "226 %d matches total" %
-                    r.randrange(1, 300)]
-        secs = r.randrange(1, 9999) / 1000.0
-        return ["150 Accepted data connection",
-                "226-File successfully transferred",
-                "226 %.3f seconds (measured here), %.2f Mbytes per second"
-                % (secs, r.randrange(1, 11000) / 100.0)]
-
-
-class FileZillaServer(Server):
-    name = "FileZilla Server"
-    feat = ["MDTM", "REST STREAM", "SIZE", "MLST type*;size*;modify*;perm*;",
-            "MLSD", "AUTH SSL", "AUTH TLS", "PROT", "PBSZ", "UTF8", "TVFS",
-            "EPSV", "EPRT", "MFMT"]
-
-    def greeting(self):
-        v = self.r.choice(["1.7.0", "1.8.1", "0.9.60 beta"])
-        return ["220-FileZilla Server %s" % v,
-                "220 Please visit https://filezilla-project.org/"]
-
-    def r_user(self, a, c):
-        return ["331 Please, specify the password."]
-
-    def r_pass(self, a, c):
-        return ["230 Login successful."]
-
-    def r_type(self, a, c):
-        return ["200 Type set to %s" % a[:1]]
-
-    def r_cwd(self, a, c):
-        return ['250 CWD command successful']
-
-    def r_pwd(self, a, c):
-        return ['257 "%s" is current directory.' % c["cwd"]]
-
-    def r_port(self, a, c):
-        return ["200 PORT command successful."]
-
-    def r_eprt(self, a, c):
-        return ["200 EPRT command successful."]
-
-    def r_noop(self, a, c):
-        return ["200 NOOP ok."]
-
-    def r_transfer(self, word, a, c):
-        if word in ("LIST", "NLST", "MLSD"):
-            return ["150 About to start data transfer.",
-                    "226 Operation successful"]
-        return ["150 Starting data transfer.", "226 Operation successful"]
-
-
-class Iis(Server):
-    name = "Microsoft FTP Service"
-    feat = ["LANG EN*", "UTF8", "AUTH TLS;TLS-C;SSL;TLS-P;", "PBSZ",
-            "PROT C;P;", "CCC", "HOST", "SIZE", "MDTM", "REST STREAM"]
-
-    def greeting(self):
-        return ["220 Microsoft FTP Service"]
-
-    def r_user(self, a, c):
-        if a == "anonymous":
-            return ["331 Anonymous access allowed, send identity "
-                    "(e-mail name) as password."]
-        return ["331 Password required"]
-
-    def r_pass(self, a, c):
-        return ["230 User logged in."]
-
-    def r_syst(self, a, c):
-        return ["215 Windows_NT"]
-
-    def r_type(self, a, c):
-        return ["200 Type set to %s." % a[:1]]
-
-    def r_cwd(self, a, c):
-        return ["250 CWD command successful."]
-
-    def r_pwd(self, a, c):
-        return ['257 "%s" is current directory.' % c["cwd"]]
-
-    def r_pasv(self, a, c):
-        return ["227 Entering Passive Mode (%s)." %
-                tuple_text(self.addr, self.pport())]
-
-    def r_port(self, a, c):
-        return ["200 PORT command successful."]
-
-    def r_eprt(self, a, c):
-        return ["200 EPRT command successful."]
-
-    def r_noop(self, a, c):
-        return ["200 NOOP command successful."]
-
-    def r_quit(self, a, c):
-        return ["221 Goodbye."]
-
-    def no_file(self, a):
-        return "550 The system cannot find the file specified. "
-
-    def r_transfer(self, word, a, c):
-        if self.r.random() < 0.5:
-            first = "125 Data connection already open; Transfer starting."
-        else:
-            first = "150 Opening %s mode data connection." % \
-                ("ASCII" if word in ("LIST", "NLST") else "BINARY")
-        return [first, "226 Transfer complete."]
-
-
-class ServU(Server):
-    name = "Serv-U"
-
-    def greeting(self):
-        return ["220 Serv-U FTP Server v%s ready..." %
-                self.r.choice(["15.1", "15.3", "6.4"])]
-
-    def r_user(self, a, c):
-        return ["331 User name okay, need password."]
-
-    def r_pass(self, a, c):
-        return ["230 User logged in, proceed."]
-
-    def r_type(self, a, c):
-        return ["200 Type set to %s." % a[:1]]
-
-    def r_cwd(self, a, c):
-        return ['250 Directory changed to %s' % a]
-
-    def r_pwd(self, a, c):
-        return ['257 "%s" is current directory.' % c["cwd"]]
-
-    def r_port(self, a, c):
-        return ["200 PORT Command successful."]
-
-    def r_eprt(self, a, c):
-        return ["200 EPRT Command successful."]
-
-    def r_noop(self, a, c):
-        return ["200 Command okay."]
-
-    def r_transfer(self, word, a, c):
-        r = self.r
-        mode = "ASCII" if word in ("LIST", "NLST") else "BINARY"
-        n = size(r)
-        return ["150 Opening %s mode data connection for %s." %
-                (mode, "/bin/ls" if mode == "ASCII" else a),
-                "226 Transfer complete. %s bytes transferred. %.2f KB/sec."
-                % ("{:,}".format(n), r.randrange(1, 900000) / 100.0)]
-
-
-SERVERS = [(Vsftpd, 30), (Proftpd, 20), (PureFtpd, 15), (FileZillaServer, 12),
-           (Iis, 13), (ServU, 10)]
 
 
 def pick(r, weighted):
@@ -833,21 +691,19 @@ def client_commands(r, client_addr):
 
 
 def session(r):
-    server = pick(r, SERVERS)(r, private_v4(r))
+    names = list(SERVERS)
+    server = Server(r, pick(r, [(n, SERVERS[n]["weight"]) for n in names]),
+                    private_v4(r))
     client_addr = private_v4(r)
     ctx = {"user": "", "cwd": "/"}
-    client, replies = [], list(server.greeting())
+    client, replies = [], server.greeting(ctx)
     for word, arg in client_commands(r, client_addr):
         client.append(word + (" " + arg if arg else ""))
         if word == "USER":
             ctx["user"] = arg
         if word == "CWD":
             ctx["cwd"] = arg
-        if word in ("RETR", "STOR", "LIST", "NLST", "MLSD"):
-            group = server.r_transfer(word, arg or ".", ctx)
-        else:
-            group = server.reply(word, arg, ctx)
-        replies.extend(group)
+        replies.extend(server.reply(word, arg, ctx))
     return client, replies
 
 
