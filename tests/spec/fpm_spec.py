@@ -80,6 +80,21 @@ def _keys(obj, allowed, where):
                         (where, ", ".join(sorted(bad))))
 
 
+def numbered(items, what):
+    """(item, value) pairs: an explicit "value", else the previous + 1
+    (the first 0), never going back."""
+    out, value = [], 0
+    for item in items:
+        if "value" in item:
+            if item["value"] < value:
+                raise SpecError("%s %s: value goes back" %
+                                (what, item["name"]))
+            value = item["value"]
+        out.append((item, value))
+        value += 1
+    return out
+
+
 class Attr:
     def __init__(self, aset, raw, value):
         _keys(raw, KEYS_ATTR, "attribute %s" % raw.get("name"))
@@ -108,16 +123,8 @@ class AttrSet:
                                    "--" + raw["name-prefix"] + "max"))
         self.max = c_upper(raw.get("attr-max-name",
                                    raw["name-prefix"] + "max"))
-        self.attrs = []
-        value = 0
-        for a in raw["attributes"]:
-            if "value" in a:
-                if a["value"] < value:
-                    raise SpecError("attribute %s: value goes back" %
-                                    a["name"])
-                value = a["value"]
-            self.attrs.append(Attr(self, a, value))
-            value += 1
+        self.attrs = [Attr(self, a, v) for a, v in
+                      numbered(raw["attributes"], "attribute")]
         self.by_name = {a.name: a for a in self.attrs}
 
 
@@ -158,16 +165,8 @@ class Ops:
         _keys(raw, KEYS_OPS, "operations")
         self.prefix = c_upper(raw["name-prefix"])
         self.enum = c_upper(raw["enum-name"]).lower()
-        self.list = []
-        value = 0
-        for o in raw["list"]:
-            if "value" in o:
-                if o["value"] < value:
-                    raise SpecError("operation %s: value goes back" %
-                                    o["name"])
-                value = o["value"]
-            self.list.append(Op(self, o, value))
-            value += 1
+        self.list = [Op(self, o, v) for o, v in
+                     numbered(raw["list"], "operation")]
         if self.list and self.list[0].value == 0:
             raise SpecError("operation value 0 is reserved (UNSPEC)")
 
