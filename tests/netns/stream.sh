@@ -714,7 +714,8 @@ stream_case() {
 				fail "[$col] $case: $NOTE"
 				[ -n "$CLIENT_LOG" ] && show_log "$CLIENT_LOG" "$CLIENT_LOG" 40
 				if [ "$col" = portmap ] && [ -z "$COLUMN_ERR" ]; then
-					show_log "portmapctl stats" <(pmctl "$NS_RTR" stats 2>&1)
+					pmctl "$NS_RTR" stats >"$T_DIR/stats.txt" 2>&1
+					show_log "portmapctl stats" "$T_DIR/stats.txt"
 				fi
 				;;
 			esac
