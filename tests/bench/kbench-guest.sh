@@ -81,7 +81,7 @@ MODES="none stock portmap"
 PUB=$PUB4 SRV=$SRV4
 
 parts=${*:-kernel memory}
-SERVER_PID= HOLD_PID=
+SERVER_PID="" HOLD_PID=""
 T=/sys/kernel/tracing
 
 say() { echo "bench: $*"; }
@@ -116,7 +116,7 @@ lsmod | grep -q '^nf_conntrack_ftp ' && STOCK_PRELOADED=1
 # ---- topology -------------------------------------------------------------
 stop_procs() {
 	bg_stop $HOLD_PID $SERVER_PID
-	HOLD_PID= SERVER_PID=
+	HOLD_PID="" SERVER_PID=""
 }
 
 topo_down() {

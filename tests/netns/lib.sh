@@ -119,8 +119,11 @@ capture() {
 	else
 		nsx "$ns" "$@" >"$T_DIR/capture.out" 2>"$T_DIR/capture.err"
 	fi
+	# shellcheck disable=SC2034 # for the caller
 	RC=$?
+	# shellcheck disable=SC2034
 	OUT=$(cat "$T_DIR/capture.out")
+	# shellcheck disable=SC2034
 	ERR=$(cat "$T_DIR/capture.err")
 	return 0
 }
@@ -416,6 +419,7 @@ lines_matching() {
 # (default 0) lines matching REGEX - a daemon's "ready" line.
 wait_line() {
 	local f=$1 re=$2 secs=${3:-30} pid=${4:-} min=${5:-0}
+	# shellcheck disable=SC2317 # called by wait_until
 	_more_lines() { [ "$(lines_matching "$f" "$re")" -gt "$min" ]; }
 	wait_until "$secs" "$pid" _more_lines
 }
@@ -901,6 +905,7 @@ stock_helper_load() {
 # loaded afresh, with them).  Sets FPM_SETUP_ERROR on failure.
 # FPM_LOADED_BY_US=1 when this call loaded it.  With FPM_HELPER=ftp it
 # loads the stock helper instead.
+# shellcheck disable=SC2120 # the parameters are optional
 module_load() {
 	local dep src_want src_have
 	FPM_LOADED_BY_US=0
@@ -949,8 +954,8 @@ module_load() {
 # few seconds while namespaces being torn down still hold references.
 # Succeeds when the modules are gone (or were not loaded).
 module_unload() {
-	local m mods=("${@:-ftp_portmap}") i left
-	for i in $(seq 100); do
+	local m mods=("${@:-ftp_portmap}") _ left
+	for _ in $(seq 100); do
 		left=()
 		for m in "${mods[@]}"; do
 			[ -d "/sys/module/$m" ] && [ -e "/sys/module/$m/refcnt" ] &&

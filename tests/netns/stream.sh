@@ -72,7 +72,7 @@ split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
 unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem"
 CASES=$(echo "${STREAM_CASES:-$ALL_CASES}" | tr -s ' \n' '  ')
 for c in $CASES; do
-	case " $(echo $ALL_CASES) " in
+	case " ${ALL_CASES//$'\n'/ } " in
 	*" $c "*) ;;
 	*) echo "stream: unknown case $c" >&2; exit 2 ;;
 	esac
@@ -691,7 +691,7 @@ stream_case() {
 	local case=$1 col rc res t0
 	mkdir -p "$FPM_STATE/cells"
 	for col in $COLUMNS; do
-		NOTE= CLIENT_LOG=
+		NOTE="" CLIENT_LOG=""
 		t0=$SECONDS
 		if column_up "$col"; then
 			"case_$case"
