@@ -122,17 +122,17 @@ capture() {
 	# shellcheck disable=SC2034 # for the caller
 	RC=$?
 	# shellcheck disable=SC2034
-	OUT=$(cat "$T_DIR/capture.out")
+	OUT=$(<"$T_DIR/capture.out")
 	# shellcheck disable=SC2034
-	ERR=$(cat "$T_DIR/capture.err")
+	ERR=$(<"$T_DIR/capture.err")
 	return 0
 }
 
 # json_true JQ-ARGS... <<<JSON: the jq filter holds (empty input does not).
 json_true() {
 	local in
-	in=$(cat)
-	[ -n "$in" ] && jq -e "$@" <<<"$in" >/dev/null 2>&1
+	IFS= read -r -d '' in
+	[[ $in =~ [^[:space:]] ]] && jq -e "$@" <<<"$in" >/dev/null 2>&1
 }
 
 # check_json DESCRIPTION FILTER JSON: the JSON text satisfies the jq filter.
