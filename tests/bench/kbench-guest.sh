@@ -197,7 +197,7 @@ setup() {
 	nsx_bg "$NS_SRV" "$WORK/server.log" "$BENCH_FTP" server $PORT \
 		"$CLIENT_TXT" "$SERVER_TXT"
 	SERVER_PID=$BG_PID
-	wait_line "$WORK/server.log" listening 10 "$SERVER_PID" && return 0
+	wait_line "$WORK/server.log" listening 60 "$SERVER_PID" && return 0
 	cat "$WORK/server.log" >&2
 	die "replay server did not start"
 }

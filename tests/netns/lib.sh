@@ -382,7 +382,10 @@ bg_stop() {
 }
 
 # wait_until SECS PID CMD...: poll CMD (every 0.1 s) until it succeeds;
-# fails after SECS, or as soon as PID (if not empty) has died.
+# fails after SECS, or as soon as PID (if not empty) has died.  SECS is
+# wall time: under emulation (the test VM on a loaded host) starting a
+# daemon can take tens of seconds, so be generous - a daemon that dies
+# ends the wait at once anyway.
 wait_until() {
 	local secs=$1 pid=$2 end
 	shift 2

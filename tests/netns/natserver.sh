@@ -104,7 +104,7 @@ other_tables_same() {
 # ---- TCP probes -----------------------------------------------------------
 start_probe_server() {
 	nsx_bg "$NS_SRV" "$T_DIR/probe-server.out" "$PY" "$PROBE" serve "$@"
-	wait_line "$T_DIR/probe-server.out" ready 5 "$BG_PID"
+	wait_line "$T_DIR/probe-server.out" ready 60 "$BG_PID"
 }
 
 # probe HOST PORT: what the client gets ("port N" or "FAIL ...").

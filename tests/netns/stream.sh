@@ -146,7 +146,7 @@ start_server() {
 		--port $CTRL_PORT --timeout 5 --connect-timeout 2 \
 		--cert "$TLS_CERT" --key "$TLS_KEY"
 	SERVER_PID=$BG_PID
-	wait_line "$log" 'listening on' 5 "$SERVER_PID" "$n0" && return 0
+	wait_line "$log" 'listening on' 60 "$SERVER_PID" "$n0" && return 0
 	info "scripted server did not start:"
 	sed 's/^/      | /' "$log"
 	return 1
@@ -560,7 +560,7 @@ start_proftpd() {
 	nsx_bg "$NS_SRV" "$T_DIR/proftpd-$COLUMN.log" \
 		"$PROFTPD_DIR/usr/sbin/proftpd" -n -c "$1"
 	PROFTPD_PID=$BG_PID
-	wait_listen "$NS_SRV" "$CTRL_PORT" 10 "$PROFTPD_PID" && return 0
+	wait_listen "$NS_SRV" "$CTRL_PORT" 60 "$PROFTPD_PID" && return 0
 	PROFTPD_PID=
 	return 1
 }
