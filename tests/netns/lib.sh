@@ -981,11 +981,11 @@ require_alg() {
 	fi
 }
 
-# require_module DESCRIPTION: in a suite with SUITE_MODULE=optional, a test
+# need_module DESCRIPTION: in a suite with SUITE_MODULE=optional, a test
 # (or a part of one) that needs the module: returns 0 when it is loaded;
 # otherwise fails DESCRIPTION in the test VM (FPM_IN_VM=1, where it must
 # load) and skips it elsewhere, and returns 1.
-require_module() {
+need_module() {
 	[ -z "${FPM_SETUP_ERROR:-}" ] && module_loaded && return 0
 	if [ "${FPM_IN_VM:-0}" = 1 ]; then
 		fail "$1 (module ftp_portmap not loaded: ${FPM_SETUP_ERROR:-})"
@@ -1076,7 +1076,7 @@ _test_title() {
 #   SUITE_MODULE   required (default): every test needs ftp_portmap (or,
 #                  with FPM_HELPER=ftp, the stock helper) and fails
 #                  without; optional: only the tests that call
-#                  require_module need it
+#                  need_module need it
 #   SUITE_TOOLS    more commands the suite needs (beyond ip nft vsftpd
 #                  lftp jq conntrack timeout cmp)
 # and define hooks, run in the suite's own process (not in a test's):

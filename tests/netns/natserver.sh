@@ -337,7 +337,7 @@ test_iif() {
 # nat-server add ... ftp: the mapping, and FTP through the ALG alone
 test_ftp_plain() {
 	local m
-	require_module "FTP through nat-server add ... ftp" || return
+	need_module "FTP through nat-server add ... ftp" || return
 	must natserver_topo
 	pmc map flush >/dev/null 2>&1
 	pmc nat-server add tcp global "$G4" 8021 inside "$IN4" 6293 ftp
@@ -393,7 +393,7 @@ test_ftps_explicit() {
 	check "FTPS explicit (AUTH TLS): listing and download" ftp_list_get explicit "ftp://$G4" \
 		"set ftp:ssl-allow yes; set ftp:ssl-force yes; set ftp:ssl-protect-data yes; set ftp:ssl-protect-list yes; set ssl:verify-certificate no;"
 	check "the session really was TLS" grep -q 'AUTH TLS' "$SRV_LOG"
-	if require_module "stats count the encrypted session"; then
+	if need_module "stats count the encrypted session"; then
 		check_counter_moved "stats: tls counted the AUTH TLS session" "$NS_RTR" tls
 	fi
 	pmc nat-server flush || fail "flush"
