@@ -65,7 +65,7 @@ NETEM_SESSIONS=${STREAM_NETEM_SESSIONS:-50}
 CTRL_PORT=2121
 VIP4=203.0.113.10 VIP6=2001:db8:1::10
 SUITE_TOOLS="tc $PY"
-TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-900}
+TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-1800}
 
 ALL_CASES="baseline_v4 baseline_v6 pipelined_227 pipelined_port split_227
 split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
