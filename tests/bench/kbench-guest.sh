@@ -526,11 +526,25 @@ mem_snap() { awk '/^(Slab|SUnreclaim|MemAvailable|MemFree):/ { print $1, $2 }' /
 mem_run() {
 	local mode=$1 r=$2 i held
 	setup "$mode"
+	# The holder's processes are started (descriptor tables sized) before
+	# the first snapshot, and open their connections on SIGUSR1 after it:
+	# the difference is the connections, not the processes.
+	ip netns exec "$NS_C" "$BENCH_FTP" hold $PUB $PORT "$MEM_CONNS" --wait >"$WORK/hold.log" 2>&1 &
+	HOLD_PID=$!
+	for i in $(seq 600); do
+		grep -q '^ready' "$WORK/hold.log" && break
+		kill -0 "$HOLD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^ready' "$WORK/hold.log"; then
+		cat "$WORK/hold.log" >&2
+		teardown "$mode"
+		fail "the holder did not start ($mode)"
+	fi
 	mem_settle
 	slab_snap >"$WORK/slab0"
 	mem_snap >"$WORK/mem0"
-	ip netns exec "$NS_C" "$BENCH_FTP" hold $PUB $PORT "$MEM_CONNS" >"$WORK/hold.log" 2>&1 &
-	HOLD_PID=$!
+	kill -USR1 "$HOLD_PID"
 	held=
 	for i in $(seq 6000); do
 		held=$(sed -n 's/^held //p' "$WORK/hold.log")
