@@ -134,9 +134,14 @@ mod_unload() {
 	return 0
 }
 
+# Comments carry the seconds since the test began (these tests are slow
+# under emulation: where the time goes is worth seeing).
+info() { _say "    # [${SECONDS}s] $*"; }
+
 # Every test: mark the kernel log, make sure the module is there (a test
 # before may have unloaded it).
 begin() {
+	SECONDS=0
 	kmsg_mark
 	if alg_only; then
 		must mod_load
@@ -375,6 +380,7 @@ test_leak_refused() {
 	slab_settle
 	slab_snap base
 	alg_only && c0=$(conns)
+	info "baseline taken; $N_CONNECTS connects"
 	local t0=$SECONDS
 	out=$(nsx "$NS_CLI" "$PY" "$PEER" connects "$PUB4" $PORT "$N_CONNECTS")
 	info "$out ($((SECONDS - t0)) s)"
@@ -401,6 +407,7 @@ test_leak_syn_dropped() {
 	slab_settle
 	slab_snap base
 	alg_only && c0=$(conns)
+	info "baseline taken; $N_CONNECTS SYNs"
 	local t0=$SECONDS
 	out=$(nsx "$NS_CLI" "$PY" "$PEER" connects "$PUB4" $PORT "$N_CONNECTS" --syn-only)
 	info "$out ($((SECONDS - t0)) s)"
