@@ -608,7 +608,7 @@ test_uaf_conntrack_delete() {
 	bg "$NS_CLI" "$T_DIR/pump.log" "$PY" "$PEER" pump "$PUB4" $PORT 3 "$STRESS_SECS"
 	local pump=$BG_PID
 	sleep 1
-	local dir end=$((SECONDS + STRESS_SECS)) loops=()
+	local dir end=$((SECONDS + STRESS_SECS)) loops=() i
 	for dir in --orig-port-dst --reply-port-src; do
 		(
 			while [ $SECONDS -lt $end ]; do
@@ -618,10 +618,19 @@ test_uaf_conntrack_delete() {
 		loops+=($!)
 		echo $! >>"$FPM_STATE/pids.list"
 	done
+	# conntrack -D costs a program start per round (seconds under a
+	# loaded emulator); the same deletions from one process keep up the
+	# pressure meanwhile.
+	bg "$NS_RTR" "$T_DIR/ct-delete.log" "$PY" "$PEER" ct-delete $PORT "$STRESS_SECS"
+	local deleter=$BG_PID
 	wait "${loops[@]}"
+	for i in $(seq 60); do
+		kill -0 "$deleter" 2>/dev/null || break
+		[ "$i" = 30 ] && kill -TERM "$deleter" 2>/dev/null
+		sleep 0.5
+	done
 	# The pump stops by itself after STRESS_SECS; under a loaded emulator
 	# give it time, then ask it to stop (it reports on SIGTERM too).
-	local i
 	for i in $(seq 120); do
 		kill -0 "$pump" 2>/dev/null || break
 		[ "$i" = 60 ] && kill -TERM "$pump" 2>/dev/null
@@ -632,8 +641,10 @@ test_uaf_conntrack_delete() {
 	deleted=$(cat "$T_DIR"/del--*.log |
 		sed -n 's/.*: \([0-9]*\) flow entries have been deleted.*/\1/p' |
 		awk '{ s += $1 } END { print s + 0 }')
-	info "conntrack -D deleted $deleted entries"
+	info "conntrack -D deleted $deleted entries; ctnetlink loop: $(cat "$T_DIR/ct-delete.log")"
 	check_ge "conntrack -D deleted the flows' entries again and again" 5 "$deleted"
+	check_ge "  ... and so did the ctnetlink loop" 20 \
+		"$(field "$(cat "$T_DIR/ct-delete.log")" deleted)"
 	check_ge "the flows pumped at least 1 MiB through the router" 1048576 \
 		"$(field "$out" bytes)"
 	kill "$sink" 2>/dev/null

@@ -27,6 +27,12 @@ middle sees real handshakes, resets and retransmissions.
         "NOOP\\r\\n" stream, for SECONDS; a broken connection is
         reopened.  Prints "bytes N writes N reconnects N flows N".
 
+    robust_peer.py ct-delete PORT SECONDS
+        In the router's namespace: dump the conntrack table and delete
+        every TCP entry of PORT (original destination or reply source
+        port), over and over for SECONDS, by ctnetlink as conntrack -D
+        does.  Prints "deleted N rounds N".
+
     robust_peer.py ftp-pending ADDR PORT pasv|port [OWN_ADDR]
         An FTP client that logs in anonymously and sends PASV (or PORT
         naming OWN_ADDR and a listening port), prints the server's reply
@@ -38,6 +44,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -328,13 +335,127 @@ def cmd_ftp_pending(argv):
     return 0
 
 
+NETLINK_NETFILTER = 12
+NFNL_SUBSYS_CTNETLINK = 1
+IPCTNL_MSG_CT_GET = 1
+IPCTNL_MSG_CT_DELETE = 2
+CTA_TUPLE_ORIG = 1
+CTA_TUPLE_REPLY = 2
+CTA_TUPLE_PROTO = 2
+CTA_PROTO_NUM = 1
+CTA_PROTO_SRC_PORT = 2
+CTA_PROTO_DST_PORT = 3
+NLM_F_REQUEST = 1
+NLM_F_ACK = 4
+NLM_F_DUMP = 0x300
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+
+
+def nl_attrs(buf):
+    """(type, payload, whole attribute) of a run of netlink attributes."""
+    off = 0
+    out = []
+    while off + 4 <= len(buf):
+        alen, atype = struct.unpack_from("=HH", buf, off)
+        if alen < 4:
+            break
+        out.append((atype & 0x3fff, buf[off + 4:off + alen],
+                    buf[off:off + alen]))
+        off += (alen + 3) & ~3
+    return out
+
+
+def tuple_port(tup, which):
+    """A TCP port (host order) of a CTA_TUPLE_* payload, or None."""
+    for atype, pay, _whole in nl_attrs(tup):
+        if atype != CTA_TUPLE_PROTO:
+            continue
+        a = {t: p for t, p, _w in nl_attrs(pay)}
+        if a.get(CTA_PROTO_NUM) != b"\x06" or which not in a:
+            return None
+        return struct.unpack("!H", a[which][:2])[0]
+    return None
+
+
+def cmd_ct_delete(argv):
+    """Delete, again and again, the conntrack entries of port PORT.
+
+    What "conntrack -D -p tcp --orig-port-dst PORT" does (a dump, then a
+    delete per entry found, by its tuple), in one process, so that it
+    runs as often as the CPU allows rather than once per program start.
+    Entries are picked by their original destination port or their reply
+    source port and deleted by the original and the reply tuple in turn.
+    """
+    port, secs = int(argv[0]), float(argv[1])
+    signal.signal(signal.SIGTERM, on_term)
+    sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sk.bind((0, 0))
+    seq = 0
+    deleted = rounds = 0
+    nfgen = struct.pack("=BBH", socket.AF_INET, 0, 0)
+
+    def send(mtype, flags, payload):
+        nonlocal seq
+        seq += 1
+        body = nfgen + payload
+        sk.send(struct.pack("=IHHII", 16 + len(body),
+                            (NFNL_SUBSYS_CTNETLINK << 8) | mtype, flags,
+                            seq, 0) + body)
+        return seq
+
+    def replies(want):
+        """Messages up to DONE/ERROR of sequence @want."""
+        while True:
+            buf = sk.recv(1 << 20)
+            off = 0
+            while off + 16 <= len(buf):
+                mlen, mtyp, _fl, mseq, _pid = struct.unpack_from(
+                    "=IHHII", buf, off)
+                m = buf[off:off + mlen]
+                off += (mlen + 3) & ~3
+                if mseq != want:
+                    continue
+                if mtyp in (NLMSG_DONE, NLMSG_ERROR):
+                    yield mtyp, m
+                    return
+                yield mtyp, m
+
+    end = time.monotonic() + secs
+    side = 0
+    while not STOP and time.monotonic() < end:
+        rounds += 1
+        picked = []
+        for mtyp, m in replies(send(IPCTNL_MSG_CT_GET,
+                                    NLM_F_REQUEST | NLM_F_DUMP, b"")):
+            if mtyp in (NLMSG_DONE, NLMSG_ERROR):
+                break
+            a = {t: (p, w) for t, p, w in nl_attrs(m[20:])}
+            if CTA_TUPLE_ORIG not in a or CTA_TUPLE_REPLY not in a:
+                continue
+            if (tuple_port(a[CTA_TUPLE_ORIG][0], CTA_PROTO_DST_PORT) == port
+                    or tuple_port(a[CTA_TUPLE_REPLY][0],
+                                  CTA_PROTO_SRC_PORT) == port):
+                picked.append(a[CTA_TUPLE_ORIG + side][1])
+        for whole in picked:
+            for mtyp, m in replies(send(IPCTNL_MSG_CT_DELETE,
+                                        NLM_F_REQUEST | NLM_F_ACK, whole)):
+                if mtyp == NLMSG_ERROR and \
+                        struct.unpack_from("=i", m, 16)[0] == 0:
+                    deleted += 1
+        side ^= 1
+    print("deleted %d rounds %d" % (deleted, rounds), flush=True)
+    return 0
+
+
 def main(argv):
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
     modes = {"connects": cmd_connects, "listen": cmd_listen,
              "hold": cmd_hold, "pump": cmd_pump,
-             "ftp-pending": cmd_ftp_pending}
+             "ftp-pending": cmd_ftp_pending, "ct-delete": cmd_ct_delete}
     if argv[0] not in modes:
         print(__doc__, file=sys.stderr)
         return 2
