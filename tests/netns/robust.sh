@@ -389,7 +389,7 @@ test_state_needs_payload() {
 	check_no_splat
 }
 
-# 10,000 refused connects through the router: slab back to baseline after conntrack -F
+# N refused connects through the router (N: FPM_ROBUST_CONNECTS): slab back to baseline after conntrack -F
 test_leak_refused() {
 	local out c0 c1
 	begin
@@ -419,7 +419,7 @@ test_leak_refused() {
 	check_no_splat
 }
 
-# 10,000 SYNs dropped in the router's forward chain: slab back to baseline
+# N SYNs dropped in the router's forward chain: slab back to baseline
 test_leak_syn_dropped() {
 	local out c0 c1 drops
 	begin
@@ -488,7 +488,7 @@ test_rmmod_pending_expect() {
 	check_no_splat
 }
 
-# 20 load/unload cycles while lftp sessions run through the router
+# Load/unload cycles (FPM_ROBUST_CYCLES) while lftp sessions run through the router
 test_reload_under_traffic() {
 	local i ok=0 tries=0 t0 started done_ok done_fail
 	begin
@@ -591,7 +591,7 @@ test_netns_del_under_traffic() {
 	check_no_splat
 }
 
-# 200,000 mappings, then rmmod: no splat, no slab left behind
+# Many mappings (FPM_ROBUST_MAPPINGS), then rmmod: no splat, no slab left behind
 test_many_mappings_rmmod() {
 	local out t0 secs
 	begin
@@ -622,7 +622,7 @@ test_many_mappings_rmmod() {
 	check_no_splat
 }
 
-# Use-after-free stress: 3 flows of 64 KiB NOOP writes + conntrack -D loops for 20 s
+# Use-after-free stress: 3 flows of 64 KiB NOOP writes + conntrack -D/ctnetlink delete loops
 test_uaf_conntrack_delete() {
 	local out deleted sunk
 	begin
