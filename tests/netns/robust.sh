@@ -573,6 +573,11 @@ test_netns_del_under_traffic() {
 	must wait_for "$T_DIR/pasv.log" '^pending' 60
 	nsx_bg "$NS_CLI" "$T_DIR/pump.log" "$PY" "$PEER" pump "$PUB4" 2122 3 60
 	must wait_for "$T_DIR/traffic.log" 'start' 60
+	# Traffic in flight: NOOP bytes reach the sink (a python start is
+	# slow under a loaded emulator: up to 30 s), then 3 s more.
+	# shellcheck disable=SC2317 # called by wait_until
+	sink_moved() { [ "$(field "$(cat "$T_DIR/sink.rep" 2>/dev/null)" bytes)" -gt 0 ] 2>/dev/null; }
+	wait_until 30 "" sink_moved || info "pump: $(cat "$T_DIR/pump.log")"
 	sleep 3
 	started=$(grep -c start "$T_DIR/traffic.log")
 	sunk=$(cat "$T_DIR/sink.rep" 2>/dev/null)
