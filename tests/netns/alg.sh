@@ -446,7 +446,7 @@ test_tracepoints() {
 	sysctl -qw net.netfilter.nf_log_all_netns=0
 	[ "${FPM_VERBOSE:-0}" = 1 ] && show_log "trace" "$trace_out"
 	check "fpm_line: the 227 reply, to the client" \
-		saw "$trace_out" 'fpm_line: ipv4 .* 227 '
+		saw "$trace_out" 'fpm_line: ipv4 203\.0\.113\.2:[0-9]+ -> 203\.0\.113\.1:8021 server 227 '
 	check "fpm_expect: the passive data connection" \
 		saw "$trace_out" 'fpm_expect: ipv4 '
 	check "fpm_refuse: the foreign PORT, and why" \
