@@ -459,34 +459,42 @@ def later_command(tag, raw, far, app, base_o, base_r, text, reply):
 # ---------------------------------------------------------------------
 # scenario: PORT from a masqueraded raw client, retransmitted
 # ---------------------------------------------------------------------
+def port_line(client, p2):
+    """The client's TYPE + PORT (IPv4) or EPRT (IPv6) in one segment."""
+    if ":" in client:
+        return "TYPE I\r\nEPRT |2|%s|%d|\r\n" % (client, 10000 + p2)
+    return "TYPE I\r\nPORT %s,39,%d\r\n" % (comma(client), p2)
+
+
+def addr_text(addr):
+    return addr if ":" in addr else comma(addr)
+
+
 def scen_port(a):
     client = a.client
-    pub = a.pub
-    server = a.server
-    orig = comma(client)
-    rep = comma(pub)
-    Netns.enter(a.ns_pub)
-    ls = listen(a.ns_pub, server, a.port)
+    orig = addr_text(client)
+    rep = addr_text(a.pub)
+    ls = listen(a.ns_pub, a.server, a.port)
     Netns.enter(a.ns_pub)
     cap = Capture(a.if_pub)
     p2 = a.port_base
     variants = a.variants.split(",")
-    line0 = Line("TYPE I\r\nPORT %s,39,%d\r\n" % (orig, p2), orig, rep)
-    offs = offsets_for(line0, line0.o.index(b"PORT"))
+    line0 = Line(port_line(client, p2), orig, rep)
+    word = b"EPRT" if ":" in client else b"PORT"
+    offs = offsets_for(line0, line0.o.index(word))
     if a.only:
         offs = [x for x in offs if x[0] in a.only.split(",")]
-    info("PORT %s -> %s (%+d bytes), %d starts x %s"
-         % (orig, rep, line0.delta, len(offs), "/".join(variants)))
+    info("%s %s -> %s (%+d bytes), %d starts x %s"
+         % (word.decode(), orig, rep, line0.delta, len(offs),
+            "/".join(variants)))
     for variant in variants:
         for name, k in offs:
             p2 += 1
             tag = "%s %s k=%d(%s)" % (a.label, variant, k, name)
-            line = Line("TYPE I\r\nPORT %s,39,%d\r\n" % (orig, p2), orig, rep)
+            line = Line(port_line(client, p2), orig, rep)
             try:
                 port_one(a, tag, ls, cap, line, k, variant)
-            except PeerError as e:
-                fail("%s: %s" % (tag, e))
-            except OSError as e:
+            except (PeerError, OSError) as e:
                 fail("%s: %s" % (tag, e))
 
 
@@ -709,7 +717,8 @@ def scen_pairing(a):
          [long257[:200], long257[200:400], long257[400:]]),
         ("600-byte 257, first segment over 512", "PWD",
          [long257[:520], long257[520:]]),
-        ("600-byte command in 2 segments", "SITE " + "x" * 600, None),
+        ("600-byte command in 2 segments, PASV pipelined behind it",
+         "SITE " + "x" * 600, None),
     ]
     if a.only:
         cases = [c for i, c in enumerate(cases) if str(i) in a.only.split(",")]
@@ -727,12 +736,17 @@ def pairing_one(a, tag, ls_raw, cap, cmd, reply, p2):
     app, raw, far = raw_server_conn(a, a.vport, ls_raw, cap)
     try:
         cmd = (cmd + "\r\n").encode()
-        if reply is None:
-            # the client's over-long command, cut in two writes
+        pipelined = reply is None
+        if pipelined:
+            # the client's over-long command cut in two writes, and PASV
+            # right behind it (before the answer): the 500 must pair with
+            # the long command, the 227 with PASV
             app.send(cmd[:300])
             time.sleep(0.05)
             app.send(cmd[300:])
-            raw.wait_rx_text(cmd, 3.0)
+            time.sleep(0.05)
+            app.send(b"PASV\r\n")
+            raw.wait_rx_text(cmd + b"PASV\r\n", 3.0)
             reply = [b"500 Command line too long.\r\n"]
         else:
             client_cmd(app, raw, cmd)
@@ -748,7 +762,8 @@ def pairing_one(a, tag, ls_raw, cap, cmd, reply, p2):
             fail("%s: the client read %r, expected %r" % (tag, got[11:80],
                                                           whole[:80]))
             return
-        client_cmd(app, raw, b"PASV\r\n")
+        if not pipelined:
+            client_cmd(app, raw, b"PASV\r\n")
         line = ("227 Entering Passive Mode (%s,39,%d)\r\n"
                 % (comma(a.server), p2)).encode()
         raw.send_reliably([(raw.snd_nxt, line)], rto=0.4, tries=6,
@@ -819,8 +834,8 @@ def prefix_one(a, tag, ls_raw, cap, head, tail, p2):
             "%s: the client got %r, expected %r" % (tag, got, r))
         far.drain(0.1)
         bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: no garbled byte on the wire (%d segments)"
-              % (tag, len(far.segs)),
+        check(not bad, "%s: every segment on the wire is the client's "
+              "stream at its offset (%d segments)" % (tag, len(far.segs)),
               "%s: segments the client got that are not its stream: %s"
               % (tag, "; ".join("off %d %r (stream has %r)" % x
                                 for x in bad[:4])))
