@@ -284,6 +284,10 @@ loss_run() {
 		saw "$log" '<--- 227 .*203,0,113,1,'
 	check_not "$where: no 227 leaked the server's own address (10,9,9,5)" \
 		saw "$log" '<--- 227 .*10,9,9,5,'
+	# lftp retries a transfer once: a data connection the ALG did not
+	# expect shows only as a 425 and a second PORT/PASV
+	check_not "$where: no data connection failed (no 425)" \
+		saw "$log" '<--- 425 '
 	if [ "$rc" != 0 ] || [ "$bad" != 0 ] || [ "$conns" != 1 ]; then
 		show_log "lftp dialogue" "$log" 40
 		show_log "lftp output" "$log.out" 10
