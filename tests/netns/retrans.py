@@ -964,6 +964,38 @@ def scen_hole(a):
                 app.read_until(start + 6, 2.0)
                 app.send(b"200 NOOP ok.\r\n")
                 raw.wait_rx_count(b"200 NOOP ok.\r\n", 2)
+        # pairing: the hole was at the client's very first data bytes;
+        # every command since must have been counted (a PASV's 227 is
+        # paired and acted on: the server names itself, no rewrite)
+        start = len(app.rx)
+        raw.send_reliably([(raw.snd_nxt, b"PASV\r\n")], rto=0.4, tries=4)
+        app.read_until(start + 6, 2.0)
+        p2 += 1
+        dport = 39 * 256 + p2
+        line227 = ("227 Entering Passive Mode (%s,39,%d)\r\n"
+                   % (comma(a.server), p2)).encode()
+        app.send(line227)
+        t = "%s: PASV after the hole" % tag
+        try:
+            raw.wait_rx_text(line227, 3.0)
+            ok("%s: the client got the 227 as sent %r" % (t, line227))
+        except PeerError as e:
+            fail("%s: %s" % (t, e))
+        if nat:
+            # the client's data connection to a public server goes out
+            # anyway (masquerade): look for the expectation itself
+            exps = expect_list()
+            check("dport=%d " % dport in exps + " ",
+                  "%s: the router expects the data connection to port %d"
+                  % (t, dport), "%s: no expectation for port %d: [%s]"
+                  % (t, dport, exps))
+        else:
+            why = data_conn(a.ns_in, a.client, a.ns_far, a.server,
+                            a.server, dport)
+            check(not why, "%s: the client's data connection to %s:%d got "
+                  "through" % (t, a.server, dport),
+                  "%s: data connection to %s:%d: %s"
+                  % (t, a.server, dport, why))
         far.drain(0.05)
         bad = far.inconsistent(bytes(app.rx))
         check(not bad, "%s: every segment the server got matches its stream "

@@ -141,8 +141,8 @@ router_retrans() {
 
 # driver SCENARIO ARGS...: run retrans.py; its ok/FAIL lines become checks.
 driver() {
-	local line out=$T_DIR/driver-$1-$RANDOM.out
-	nsx "$NS_RTR" true || return 1
+	local line out=$T_DIR/driver-$1-$RANDOM.out t0=$SECONDS
+	info "retrans.py $1 starts (test time so far: ${SECONDS}s)"
 	# defaults first: the caller's options (later) win
 	timeout -k 5 $((TEST_TIMEOUT - 20)) "$PY" "$DRIVER" \
 		--variants "${RETRANS_VARIANTS:-dup,lost}" \
@@ -161,6 +161,7 @@ driver() {
 		esac
 	done <"$out"
 	[ $rc -eq 0 ] || fail "retrans.py $1 exited $rc"
+	info "retrans.py $1 took $((SECONDS - t0))s"
 	if [ "${RETRANS_DEBUG:-0}" = 1 ]; then
 		nsx "$NS_RTR" conntrack -S
 		nsx "$NS_RTR" nft list ruleset
