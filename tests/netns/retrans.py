@@ -157,6 +157,13 @@ class App:
             data = data.encode("latin-1")
         self.sock.sendall(data)
 
+    def set_tos(self, tos):
+        """DSCP of everything the socket sends from now on (its ACKs too)."""
+        if self.sock.family == socket.AF_INET6:
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tos)
+        else:
+            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
+
     def close(self):
         try:
             self.sock.close()
@@ -318,100 +325,160 @@ def offsets_for(line, word_end):
 # ---------------------------------------------------------------------
 # retransmission of a rewritten line, sent by the raw peer
 # ---------------------------------------------------------------------
-def retrans_checks(tag, raw, far, line, base_o, base_r, k, variant):
-    """Send line at original offset base_o (output base_r): first
-    transmission, then the retransmission(s) starting at k.  Checks what
-    the far end sees and the ACKs coming back.  Returns nothing; the app
-    stream is checked by the caller."""
+DSCP_ACKLOSS = 0x40      # TOS CS2: the far end's own output drops it
+
+
+def seg_problems(line, base_r, kk, nbytes, off, p):
+    """What is wrong with segment (off, p) as the router's output for
+    original bytes [kk, kk + nbytes) of line (output base base_r)."""
+    r = line.r
+    want_start = line.out_pos(kk)
+    want_end = line.out_pos(kk + nbytes)
+    exp = r[off - base_r:off - base_r + len(p)] if off >= base_r else None
+    problems = []
+    if want_start is not None and off != base_r + want_start:
+        problems.append("starts at off %d, expected %d"
+                        % (off, base_r + want_start))
+    if want_start is None and not (base_r + line.a <= off
+                                   <= base_r + line.a + line.rlen):
+        problems.append("starts at off %d, outside the rewritten address "
+                        "[%d,%d]" % (off, base_r + line.a,
+                                     base_r + line.a + line.rlen))
+    if want_end is not None and off + len(p) != base_r + want_end:
+        problems.append("ends at off %d, expected %d"
+                        % (off + len(p), base_r + want_end))
+    if exp != p:
+        problems.append("bytes %r, the rewritten line has %r there"
+                        % (p, exp))
+    return problems
+
+
+def retrans_checks(tag, raw, far, line, base_o, base_r, k, variant, app):
+    """Send line at original offset base_o (output base_r), then
+    retransmit it from k.  Variants:
+
+      ackloss  the first transmission reaches the far end, its ACK is lost
+               before the router (the far end's socket marks its packets
+               DSCP CS2, which its own output drops): the retransmission
+               from k is a duplicate the router cannot know is one; it
+               must arrive with exact sequence numbers and the same bytes
+      lost     the first transmission is lost after the router; the
+               retransmission comes as two segments [0,k) and [k,n), back
+               to back, then TCP-like recovery (from snd_una, collapsed)
+               until all is ACKed; every byte that arrives must be the
+               rewritten line's byte at its offset
+      acked    the first transmission is delivered and ACKed through the
+               router; a spurious retransmission from k may be cut (the
+               router knows the far end has it) but whatever of it
+               arrives must be exact
+
+    The caller checks the far-end application's stream and that the ACKs
+    come back exact (raw.snd_una) once the far end talks again."""
     o, r = line.o, line.r
-    lose = DSCP_LOSE if variant == "lost" else 0
-    raw.send_at(base_o, o, tos=lose)
+    end_o = base_o + len(o)
+    if variant == "ackloss":
+        app.set_tos(DSCP_ACKLOSS)
+    raw.send_at(base_o, o, tos=DSCP_LOSE if variant == "lost" else 0)
     first = far.next_data()
     if first is None:
         fail("%s: first transmission never reached the far end" % tag)
+        app.set_tos(0)
         return False
     check(first[0] == base_r and first[1] == r,
           "%s: first transmission at +%d, rewritten (%d -> %d bytes)"
           % (tag, base_r, len(o), len(r)),
           "%s: first transmission: expected off %d %r, got off %d %r"
           % (tag, base_r, r, first[0], first[1]))
-    end_o = base_o + len(o)
-    end_r = base_r + len(r)
-    if variant == "dup":
+    if variant == "acked":
         try:
             raw.wait_acked(end_o, 3.0)
         except PeerError as e:
             fail("%s: ACK of the first transmission: %s" % (tag, e))
             return False
-        plan = [(k, o[k:])]
-    else:
-        plan = ([(0, o[:k])] if k > 0 else []) + [(k, o[k:])]
-    good = True
-    for kk, part in plan:
-        nrx = len(raw.rx_segs)
-        if variant == "dup":
-            raw.send_at(base_o + kk, part)
-            retr = 0
-        else:
-            try:
-                retr = raw.send_reliably([(base_o + kk, part)], rto=0.4,
-                                         tries=4)
-            except PeerError as e:
-                fail("%s: retransmission [%d,%d) never acknowledged: %s "
-                     "(far end saw: %s)" % (tag, kk, kk + len(part), e,
-                                           describe_segs(far.segs)))
-                return False
-        seg = far.next_data()
-        far.drain(0.05)
+    if variant == "ackloss":
+        raw.poll(0.1)
+        if raw.snd_una > base_o:
+            fail("%s: harness: the far end's ACK (%d) was not lost as "
+                 "arranged" % (tag, raw.snd_una))
+    if variant in ("ackloss", "acked"):
+        raw.send_at(base_o + k, o[k:])
+        seg = far.next_data(1.0 if variant == "acked" else 1.5)
+        app.set_tos(0)
         if seg is None:
+            if variant == "acked":
+                ok("%s: the spurious retransmission [%d,%d) was cut "
+                   "(already ACKed)" % (tag, k, len(o)))
+                return True
             fail("%s: retransmission [%d,%d) %r never reached the far end"
-                 % (tag, kk, kk + len(part), part))
-            good = False
-            continue
-        if retr:
-            info("%s: [%d,%d) needed %d more transmission(s)"
-                 % (tag, kk, kk + len(part), retr))
-        off, p, _ = seg
-        want_start = line.out_pos(kk)
-        want_end = line.out_pos(kk + len(part))
+                 % (tag, k, len(o), o[k:]))
+            return False
+        problems = seg_problems(line, base_r, k, len(o) - k, seg[0], seg[1])
+        if variant == "acked" and problems and seg[0] > base_r + k and \
+                not seg_problems(line, base_r, len(o) - len(seg[1]),
+                                 len(seg[1]), seg[0], seg[1]):
+            problems = []       # front cut off, the rest exact
+        return check(not problems,
+                     "%s: retransmission [%d,%d) arrived as off [%d,%d) %r"
+                     % (tag, k, len(o), seg[0], seg[0] + len(seg[1]),
+                        seg[1]),
+                     "%s: retransmission [%d,%d) %r: %s"
+                     % (tag, k, len(o), o[k:], "; ".join(problems)))
+    # lost: [0,k) and [k,n) back to back, then recover like a TCP
+    parts = ([(0, o[:k])] if k > 0 else []) + [(k, o[k:])]
+    for kk, part in parts:
+        raw.send_at(base_o + kk, part)
+    got = []
+    while True:
+        seg = far.next_data(0.4)
+        if seg is None:
+            break
+        got.append(seg)
+    good = True
+    for off, p, _ in got:
         exp = r[off - base_r:off - base_r + len(p)] if off >= base_r else None
-        problems = []
-        if want_start is not None and off != base_r + want_start:
-            problems.append("starts at off %d, expected %d"
-                            % (off, base_r + want_start))
-        if want_start is None and not (base_r + line.a <= off
-                                       <= base_r + line.a + line.rlen):
-            problems.append("starts at off %d, outside the rewritten "
-                            "address [%d,%d]" % (off, base_r + line.a,
-                                                 base_r + line.a + line.rlen))
-        if want_end is not None and off + len(p) != base_r + want_end:
-            problems.append("ends at off %d, expected %d"
-                            % (off + len(p), base_r + want_end))
         if exp != p:
-            problems.append("bytes %r, the rewritten line has %r there"
-                            % (p, exp))
-        good &= check(not problems,
-                      "%s: retransmission [%d,%d) arrived as off [%d,%d) %r"
-                      % (tag, kk, kk + len(part), off, off + len(p), p),
-                      "%s: retransmission [%d,%d) %r: %s"
-                      % (tag, kk, kk + len(part), part, "; ".join(problems)))
-        if variant == "dup":
-            # the far end answers a duplicate with an immediate ACK
-            try:
-                raw.wait(lambda: len(raw.rx_segs) > nrx, 1.5, "an ACK")
-                acks = [seq_diff(s.ack, seq_add(raw.iss, 1))
-                        for s in raw.rx_segs[nrx:]]
-                check(acks[-1] == end_o,
-                      "%s: the far end's ACK came back through the router "
-                      "as %d" % (tag, acks[-1]),
-                      "%s: the far end's ACK came back as %s, expected %d"
-                      % (tag, acks, end_o))
-            except PeerError as e:
-                fail("%s: no ACK for the retransmission came back (dropped "
-                     "as invalid?): %s" % (tag, e))
-                good = False
-    del end_r
+            fail("%s: the retransmission arrived as off %d %r, the "
+                 "rewritten line has %r there" % (tag, off, p, exp))
+            good = False
+    exact = [x for x in got if any(not seg_problems(line, base_r, kk,
+                                                    len(part), x[0], x[1])
+                                   for kk, part in parts)]
+    recoveries = 0
+    for _ in range(6):
+        try:
+            raw.wait_acked(end_o, 0.4)
+            break
+        except PeerError:
+            pass
+        kk = max(raw.snd_una, base_o)
+        raw.send_at(kk, o[kk - base_o:])
+        recoveries += 1
+    far.drain(0.05)
+    if raw.snd_una < end_o:
+        fail("%s: after [0,%d) + [%d,%d) and %d recoveries the far end "
+             "has ACKed only %d of %d (saw: %s)"
+             % (tag, k, k, len(o), recoveries, raw.snd_una - base_o, len(o),
+                describe_segs(far.segs)))
+        return False
+    if good:
+        ok("%s: retransmitted as [0,%d) + [%d,%d): %d of %d segment(s) "
+           "arrived exactly as sent%s, all bytes the rewritten line's"
+           % (tag, k, k, len(o), len(exact), len(parts),
+              ", %d recovery retransmission(s)" % recoveries
+              if recoveries else ""))
     return good
+
+
+def ack_check(tag, raw, end_o):
+    """The far end's ACKs, mapped back by the router, acknowledge exactly
+    what was sent: nothing less (the sender would retransmit forever),
+    nothing more (conntrack would call it invalid)."""
+    check(raw.snd_una == end_o and not raw.bad_acks,
+          "%s: the far end's ACK came back through the router as %d"
+          % (tag, raw.snd_una),
+          "%s: the far end's ACKs came back as %d%s, expected %d"
+          % (tag, raw.snd_una, " and beyond what was sent: %s"
+             % raw.bad_acks[:4] if raw.bad_acks else "", end_o))
 
 
 def later_command(tag, raw, far, app, base_o, base_r, text, reply):
@@ -510,7 +577,7 @@ def port_one(a, tag, ls, cap, line, k, variant):
         cap.read(0)
         app.send(banner)
         raw.wait_rx(len(banner))
-        retrans_checks(tag, raw, far, line, 0, 0, k, variant)
+        retrans_checks(tag, raw, far, line, 0, 0, k, variant, app)
         app.read_until(len(line.r), 2.0)
         got = app.read_more(0.1)
         check(got == line.r, "%s: the server application read the "
@@ -519,6 +586,7 @@ def port_one(a, tag, ls, cap, line, k, variant):
               % (tag, got, line.r))
         app.send("200 Type set to I.\r\n200 PORT command successful.\r\n")
         raw.wait_rx_text(b"200 PORT command successful.\r\n", 3.0)
+        ack_check(tag, raw, len(line.o))
         later_command(tag, raw, far, app, len(line.o), len(line.r),
                       "NOOP\r\n", "200 NOOP ok.\r\n")
         got = app.read_until(len(line.r) + 6, 2.0)
@@ -600,7 +668,7 @@ def pasv_one(a, tag, ls_raw, cap, line, k, variant):
     try:
         client_cmd(app, raw, b"PASV\r\n")
         b0 = raw.snd_nxt
-        retrans_checks(tag, raw, far, line, b0, b0, k, variant)
+        retrans_checks(tag, raw, far, line, b0, b0, k, variant, app)
         want = b"220 ready\r\n" + line.r
         app.read_until(len(want), 2.0)
         got = app.read_more(0.1)
@@ -609,6 +677,7 @@ def pasv_one(a, tag, ls_raw, cap, line, k, variant):
               "%s: the client application read %r, expected %r"
               % (tag, got[b0:], line.r))
         client_cmd(app, raw, b"NOOP\r\n")
+        ack_check(tag, raw, b0 + len(line.o))
         bo = b0 + len(line.o)
         br = b0 + len(line.r)
         # the reply to NOOP is the later segment, sent by the raw server
@@ -720,8 +789,8 @@ def scen_pairing(a):
         ("600-byte command in 2 segments, PASV pipelined behind it",
          "SITE " + "x" * 600, None),
     ]
-    if a.only:
-        cases = [c for i, c in enumerate(cases) if str(i) in a.only.split(",")]
+    if a.cases:
+        cases = [c for i, c in enumerate(cases) if str(i) in a.cases.split(",")]
     p2 = a.port_base
     for name, cmd, reply in cases:
         p2 += 1
@@ -805,8 +874,8 @@ def scen_prefix(a):
         ("227 Entering Passive Mode (%s" % addr[:4],
          "%s,39,%%d)\r\n" % addr[4:]),
     ]
-    if a.only:
-        cases = [c for i, c in enumerate(cases) if str(i) in a.only.split(",")]
+    if a.cases:
+        cases = [c for i, c in enumerate(cases) if str(i) in a.cases.split(",")]
     p2 = a.port_base
     for head, tail in cases:
         p2 += 1
@@ -1115,8 +1184,8 @@ def scen_inflight(a):
     ls = listen(a.ns_pub, a.server, a.port)
     orig, rep = comma(a.client), comma(a.pub)
     cases = ["lost first", "one segment", "back to back"]
-    if a.only:
-        cases = [c for i, c in enumerate(cases) if str(i) in a.only.split(",")]
+    if a.cases:
+        cases = [c for i, c in enumerate(cases) if str(i) in a.cases.split(",")]
     p2 = a.port_base
     for case in cases:
         tag = "%s: %s" % (a.label, case)
@@ -1218,8 +1287,11 @@ def main():
                     help="public port the client dials (DNAT)")
     ap.add_argument("--port-base", type=int, default=15,
                     help="low byte of the first data port (39,N)")
-    ap.add_argument("--variants", default="dup,lost")
+    ap.add_argument("--variants", default="ackloss,lost",
+                    help="ackloss, lost, acked (see retrans_checks)")
     ap.add_argument("--only", default="", help="offset names to run")
+    ap.add_argument("--cases", default="",
+                    help="pairing/prefix/inflight: case numbers to run")
     ap.add_argument("--label", default="")
     ap.add_argument("--nat", type=int, default=1,
                     help="hole scenarios: the connection is NATed")

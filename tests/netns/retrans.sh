@@ -36,9 +36,12 @@
 #   the kernel there knows nothing of the raw connections.  In every end
 #   namespace, packets with DSCP CS1 are dropped in prerouting: the raw
 #   peer marks a segment that way to have it lost after the router (the
-#   far end's capture still sees it).
+#   far end's capture still sees it).  Packets with DSCP CS2 are dropped
+#   as they leave any end namespace: the far end's kernel socket marks its
+#   ACKs that way to have them lost before the router.
 #
-# Environment (besides lib.sh's): RETRANS_VARIANTS (default "dup,lost"),
+# Environment (besides lib.sh's): RETRANS_VARIANTS (default "ackloss,lost",
+# see retrans_checks in retrans.py; "acked" runs on a few starts anyway),
 # RETRANS_ONLY (offset names, comma-separated), RETRANS_LOSS (netem loss
 # percentage of the loss tests, default 15), RETRANS_XFERS (transfers per
 # mode in the loss tests, default 4).
@@ -109,7 +112,9 @@ topo_retrans() {
 	forwarding "$NS_RTR"
 	# raw peers (in, srv): their kernel must not reset the connections it
 	# does not know.  Everywhere: DSCP CS1 marks a segment to be lost
-	# after the router.
+	# after the router (dropped as it arrives, after the capture saw it);
+	# DSCP CS2 marks a kernel socket's segments (its ACKs) to be lost
+	# before the router (dropped as they leave).
 	for n in "$NS_IN" "$NS_SRV" "$NS_PUB"; do
 		{
 			echo "table inet rawpeer {"
@@ -118,7 +123,9 @@ topo_retrans() {
 				"	tcp flags & rst == rst drop; }"
 			printf '%s\n' \
 				"chain lose { type filter hook prerouting priority -300; policy accept;" \
-				"	ip dscp cs1 drop; ip6 dscp cs1 drop; }" "}"
+				"	ip dscp cs1 drop; ip6 dscp cs1 drop; }" \
+				"chain ackloss { type filter hook output priority 0; policy accept;" \
+				"	ip dscp cs2 drop; ip6 dscp cs2 drop; }" "}"
 		} >"$T_DIR/nft-rawpeer-$n.conf"
 		nsx "$n" nft -f "$T_DIR/nft-rawpeer-$n.conf" || return 1
 	done
@@ -145,7 +152,7 @@ driver() {
 	info "retrans.py $1 starts (test time so far: ${SECONDS}s)"
 	# defaults first: the caller's options (later) win
 	timeout -k 5 $((TEST_TIMEOUT - 20)) "$PY" "$DRIVER" \
-		--variants "${RETRANS_VARIANTS:-dup,lost}" \
+		--variants "${RETRANS_VARIANTS:-ackloss,lost}" \
 		--only "${RETRANS_ONLY:-}" \
 		--ns-in "$NS_IN" --ns-rtr "$NS_RTR" --ns-pub "$NS_PUB" \
 		--ns-srv "$NS_SRV" --trace "$T_DIR/trace.log" \
@@ -181,6 +188,9 @@ test_retrans_port() {
 		--label "EPRT+3" --port-base 65 --only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_addr}"
 	driver port --client $R_IN6_LONG --server $R_EXT6 --pub $R_PUB6 \
 		--label "EPRT-10" --port-base 90 --only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_addr}"
+	driver port --client $R_IN4 --server $R_EXT4 --label "PORT+2" \
+		--port-base 110 --variants acked \
+		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
 	driver inflight --client $R_IN4 --server $R_EXT4 --label inflight \
 		--port-base 120
 }
@@ -190,11 +200,15 @@ test_retrans_pasv() {
 	must topo_retrans
 	must router_retrans
 	driver pasv --client $R_EXT4 --server $R_SRV4 --vport 2121 \
-		--label "227=0" --port-base 15 --variants dup
+		--label "227=0" --port-base 15 --variants ackloss
 	driver pasv --client $R_EXT4 --server $R_SRV4_SHORT --vport 2122 \
 		--label "227+3" --port-base 40
 	driver pasv --client $R_EXT4 --server $R_SRV4_LONG --vport 2123 \
 		--label "227-4" --port-base 65
+	# retransmissions of what the router saw acknowledged: may be cut
+	driver pasv --client $R_EXT4 --server $R_SRV4_SHORT --vport 2122 \
+		--label "227+3" --port-base 90 --variants acked \
+		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
 }
 
 # Finding 4: pairing after a 600-byte 257 cut across segments, or a 600-byte command

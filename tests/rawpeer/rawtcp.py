@@ -335,6 +335,8 @@ class RawConn:
         self.rx_segs = []         # every segment received from the peer
         self.tx_log = []          # (off, len, tos) of every data send
         self.peer_fin = False
+        self.fin_sent = False
+        self.bad_acks = []        # ACKs of data never sent
         self.log = log or (lambda m: None)
         self.sock = socket.socket(self.fam, socket.SOCK_RAW,
                                   socket.IPPROTO_TCP)
@@ -411,7 +413,9 @@ class RawConn:
             return
         if s.flags & ACK:
             a = seq_diff(s.ack, seq_add(self.iss, 1))
-            if a > self.snd_una and a <= self.snd_nxt + 1:
+            if a > self.snd_nxt + (1 if self.fin_sent else 0):
+                self.bad_acks.append(a)     # acknowledges unsent data
+            elif a > self.snd_una:
                 self.snd_una = min(a, self.snd_nxt)
         off = seq_diff(s.seq, seq_add(self.irs, 1))
         if s.payload:
