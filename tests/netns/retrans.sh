@@ -42,9 +42,14 @@
 #
 # Environment (besides lib.sh's): RETRANS_VARIANTS (default "ackloss,lost",
 # see retrans_checks in retrans.py; "acked" runs on a few starts anyway),
-# RETRANS_ONLY (offset names, comma-separated), RETRANS_LOSS (netem loss
+# RETRANS_ONLY (start names, comma-separated, or "all"; default: the
+# brief's list, see DEFAULT_STARTS in retrans.py), RETRANS_LOSS (netem loss
 # percentage of the loss tests, default 15), RETRANS_XFERS (transfers per
 # mode in the loss tests, default 4).
+
+# A test here runs up to a few hundred connections under emulation.
+: "${FPM_TEST_TIMEOUT:=900}"
+export FPM_TEST_TIMEOUT
 
 # Test functions are called indirectly (by name), hence SC2317.
 # shellcheck disable=SC2317
@@ -185,9 +190,11 @@ test_retrans_port() {
 	driver port --client $R_IN4_LONG --server $R_EXT4 --label "PORT-4" \
 		--port-base 40
 	driver port --client $R_IN6 --server $R_EXT6 --pub $R_PUB6 \
-		--label "EPRT+3" --port-base 65 --only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_addr}"
+		--label "EPRT+3" --port-base 65 \
+		--only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_port}"
 	driver port --client $R_IN6_LONG --server $R_EXT6 --pub $R_PUB6 \
-		--label "EPRT-10" --port-base 90 --only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_addr}"
+		--label "EPRT-10" --port-base 90 \
+		--only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_port}"
 	driver port --client $R_IN4 --server $R_EXT4 --label "PORT+2" \
 		--port-base 110 --variants acked \
 		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
@@ -200,7 +207,8 @@ test_retrans_pasv() {
 	must topo_retrans
 	must router_retrans
 	driver pasv --client $R_EXT4 --server $R_SRV4 --vport 2121 \
-		--label "227=0" --port-base 15 --variants ackloss
+		--label "227=0" --port-base 15 --variants ackloss \
+		--only "${RETRANS_ONLY:-at_word,in_addr,after_addr,after_port}"
 	driver pasv --client $R_EXT4 --server $R_SRV4_SHORT --vport 2122 \
 		--label "227+3" --port-base 40
 	driver pasv --client $R_EXT4 --server $R_SRV4_LONG --vport 2123 \
