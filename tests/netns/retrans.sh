@@ -72,6 +72,12 @@ R_IN6_LONG=fd00:aaaa:bbbb:cccc::22
 R_PUB6=2001:db8:1::1
 R_EXT6=2001:db8:1::2
 
+# rlink NS_A IF_A MAC_A NS_B IF_B MAC_B: a veth pair with fixed MACs, up.
+rlink() {
+	printf 'link add %s address %s type veth peer name %s address %s netns %s\nlink set %s up\n' \
+		"$2" "$3" "$5" "$6" "$4" "$2" | ipb "$1" && ip -n "$4" link set "$5" up
+}
+
 # topo_retrans: sets NS_IN NS_RTR NS_PUB NS_SRV.  (Under emulation every
 # process costs, so this is as few commands as it can be; offloads are
 # left alone: the raw peer's segments are single segments, veth does no
@@ -80,20 +86,28 @@ topo_retrans() {
 	local names n
 	names=$(ns_add in rtr pub srv) || return 1
 	{ read -r NS_IN; read -r NS_RTR; read -r NS_PUB; read -r NS_SRV; } <<<"$names"
-	link "$NS_IN" a0 "$NS_RTR" ra &&
-		link "$NS_RTR" rp "$NS_PUB" p0 &&
-		link "$NS_RTR" rs "$NS_SRV" s0 || return 1
+	# fixed MAC addresses and permanent neighbour entries: the loss test
+	# puts netem on links, and a lost ARP/ND exchange would fail a
+	# connect with "No route to host" whatever the ALG does
+	rlink "$NS_IN" a0 02:00:00:00:00:a0 "$NS_RTR" ra 02:00:00:00:00:aa &&
+		rlink "$NS_RTR" rp 02:00:00:00:00:bb "$NS_PUB" p0 02:00:00:00:00:b0 &&
+		rlink "$NS_RTR" rs 02:00:00:00:00:cc "$NS_SRV" s0 02:00:00:00:00:c0 ||
+		return 1
 	ipb "$NS_IN" <<-EOF || return 1
 		addr add $R_IN4/24 dev a0
 		addr add $R_IN4_LONG/24 dev a0
 		addr add $R_IN6/64 dev a0 nodad
 		addr add $R_IN6_LONG/64 dev a0 nodad
+		neigh replace 10.0.0.1 lladdr 02:00:00:00:00:aa dev a0 nud permanent
+		neigh replace fd00:a::1 lladdr 02:00:00:00:00:aa dev a0 nud permanent
 		route add default via 10.0.0.1
 		route add default via fd00:a::1
 	EOF
 	ipb "$NS_PUB" <<-EOF || return 1
 		addr add $R_EXT4/24 dev p0
 		addr add $R_EXT6/64 dev p0 nodad
+		neigh replace $R_PUB4 lladdr 02:00:00:00:00:bb dev p0 nud permanent
+		neigh replace $R_PUB6 lladdr 02:00:00:00:00:bb dev p0 nud permanent
 		route add default via $R_PUB4
 		route add default via $R_PUB6
 	EOF
@@ -101,6 +115,7 @@ topo_retrans() {
 		addr add $R_SRV4/24 dev s0
 		addr add $R_SRV4_SHORT/24 dev s0
 		addr add $R_SRV4_LONG/24 dev s0
+		neigh replace 10.10.10.1 lladdr 02:00:00:00:00:cc dev s0 nud permanent
 		route add default via 10.10.10.1
 	EOF
 	ipb "$NS_RTR" <<-EOF || return 1
@@ -113,6 +128,15 @@ topo_retrans() {
 		addr add 10.10.10.1/24 dev rs
 		addr add 10.9.9.1/24 dev rs
 		addr add 192.168.200.1/24 dev rs
+		neigh replace $R_IN4 lladdr 02:00:00:00:00:a0 dev ra nud permanent
+		neigh replace $R_IN4_LONG lladdr 02:00:00:00:00:a0 dev ra nud permanent
+		neigh replace $R_IN6 lladdr 02:00:00:00:00:a0 dev ra nud permanent
+		neigh replace $R_IN6_LONG lladdr 02:00:00:00:00:a0 dev ra nud permanent
+		neigh replace $R_EXT4 lladdr 02:00:00:00:00:b0 dev rp nud permanent
+		neigh replace $R_EXT6 lladdr 02:00:00:00:00:b0 dev rp nud permanent
+		neigh replace $R_SRV4 lladdr 02:00:00:00:00:c0 dev rs nud permanent
+		neigh replace $R_SRV4_SHORT lladdr 02:00:00:00:00:c0 dev rs nud permanent
+		neigh replace $R_SRV4_LONG lladdr 02:00:00:00:00:c0 dev rs nud permanent
 	EOF
 	forwarding "$NS_RTR"
 	# raw peers (in, srv): their kernel must not reset the connections it
