@@ -335,6 +335,14 @@ loss_run() {
 	# expect shows only as a 425 and a second PORT/PASV
 	check_not "$where: no data connection failed (no 425)" \
 		saw "$log" '<--- 425 '
+	if [ "$conns" -gt 1 ]; then
+		# what happened before the control connection was opened again
+		grep -n -- '---- Connecting to ' "$log" | sed -n 2p | cut -d: -f1 |
+			while read -r l; do
+				sed -n "$((l > 25 ? l - 25 : 1)),${l}p" "$log" >"$T_DIR/reconnect.log"
+			done
+		show_log "lftp dialogue before the reconnect" "$T_DIR/reconnect.log" 26
+	fi
 	if [ "$rc" != 0 ] || [ "$bad" != 0 ] || [ "$conns" != 1 ]; then
 		show_log "lftp dialogue" "$log" 40
 		show_log "lftp output" "$log.out" 10
