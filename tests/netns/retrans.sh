@@ -47,12 +47,13 @@
 # percentage of the loss tests, default 15), RETRANS_XFERS (transfers per
 # mode in the loss tests, default 4).
 
+# Test functions are called indirectly (by name), hence SC2317.
+# shellcheck disable=SC2317
+
 # A test here runs up to a few hundred connections under emulation.
 : "${FPM_TEST_TIMEOUT:=900}"
 export FPM_TEST_TIMEOUT
 
-# Test functions are called indirectly (by name), hence SC2317.
-# shellcheck disable=SC2317
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -196,7 +197,7 @@ driver() {
 		*) _say "      | $line" ;;
 		esac
 	done <"$out"
-	[ $rc -eq 0 ] || fail "retrans.py $1 exited $rc"
+	[ "$rc" -eq 0 ] || fail "retrans.py $1 exited $rc"
 	info "retrans.py $1 took $((SECONDS - t0))s"
 	if [ "${RETRANS_DEBUG:-0}" = 1 ]; then
 		nsx "$NS_RTR" conntrack -S
@@ -209,20 +210,20 @@ driver() {
 test_retrans_port() {
 	must topo_retrans
 	must router_retrans
-	driver port --client $R_IN4 --server $R_EXT4 --label "PORT+2" \
+	driver port --client "$R_IN4" --server "$R_EXT4" --label "PORT+2" \
 		--port-base 15
-	driver port --client $R_IN4_LONG --server $R_EXT4 --label "PORT-4" \
+	driver port --client "$R_IN4_LONG" --server "$R_EXT4" --label "PORT-4" \
 		--port-base 40
-	driver port --client $R_IN6 --server $R_EXT6 --pub $R_PUB6 \
+	driver port --client "$R_IN6" --server "$R_EXT6" --pub "$R_PUB6" \
 		--label "EPRT+3" --port-base 65 \
 		--only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_port}"
-	driver port --client $R_IN6_LONG --server $R_EXT6 --pub $R_PUB6 \
+	driver port --client "$R_IN6_LONG" --server "$R_EXT6" --pub "$R_PUB6" \
 		--label "EPRT-10" --port-base 90 \
 		--only "${RETRANS_ONLY:-seg_start,at_word,in_addr,after_port}"
-	driver port --client $R_IN4 --server $R_EXT4 --label "PORT+2" \
+	driver port --client "$R_IN4" --server "$R_EXT4" --label "PORT+2" \
 		--port-base 110 --variants acked \
 		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
-	driver inflight --client $R_IN4 --server $R_EXT4 --label inflight \
+	driver inflight --client "$R_IN4" --server "$R_EXT4" --label inflight \
 		--port-base 120
 }
 
@@ -230,15 +231,15 @@ test_retrans_port() {
 test_retrans_pasv() {
 	must topo_retrans
 	must router_retrans
-	driver pasv --client $R_EXT4 --server $R_SRV4 --vport 2121 \
+	driver pasv --client "$R_EXT4" --server "$R_SRV4" --vport 2121 \
 		--label "227=0" --port-base 15 --variants ackloss \
 		--only "${RETRANS_ONLY:-at_word,in_addr,after_addr,after_port}"
-	driver pasv --client $R_EXT4 --server $R_SRV4_SHORT --vport 2122 \
+	driver pasv --client "$R_EXT4" --server "$R_SRV4_SHORT" --vport 2122 \
 		--label "227+3" --port-base 40
-	driver pasv --client $R_EXT4 --server $R_SRV4_LONG --vport 2123 \
+	driver pasv --client "$R_EXT4" --server "$R_SRV4_LONG" --vport 2123 \
 		--label "227-4" --port-base 65
 	# retransmissions of what the router saw acknowledged: may be cut
-	driver pasv --client $R_EXT4 --server $R_SRV4_SHORT --vport 2122 \
+	driver pasv --client "$R_EXT4" --server "$R_SRV4_SHORT" --vport 2122 \
 		--label "227+3" --port-base 90 --variants acked \
 		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
 }
@@ -247,7 +248,7 @@ test_retrans_pasv() {
 test_pairing_longline() {
 	must topo_retrans
 	must router_retrans
-	driver pairing --client $R_EXT4 --server $R_SRV4 --vport 2121 \
+	driver pairing --client "$R_EXT4" --server "$R_SRV4" --vport 2121 \
 		--label pairing --port-base 30
 }
 
@@ -255,7 +256,7 @@ test_pairing_longline() {
 test_tentative_prefix() {
 	must topo_retrans
 	must router_retrans
-	driver prefix --client $R_EXT4 --server $R_SRV4 --vport 2121 \
+	driver prefix --client "$R_EXT4" --server "$R_SRV4" --vport 2121 \
 		--label prefix --port-base 50
 }
 
@@ -263,17 +264,17 @@ test_tentative_prefix() {
 test_holes() {
 	must topo_retrans
 	must router_retrans
-	driver hole --nat 0 --client $R_IN4 --server $R_SRV4 \
+	driver hole --nat 0 --client "$R_IN4" --server "$R_SRV4" \
 		--ns-far "$NS_SRV" --if-far s0 --port-base 20 \
 		--label "no NAT, hole client->server"
-	driver hole_srv --nat 0 --client $R_IN4 --server $R_SRV4 \
-		--dial $R_SRV4 --vport 2121 --ns-cli "$NS_IN" --if-cli a0 \
+	driver hole_srv --nat 0 --client "$R_IN4" --server "$R_SRV4" \
+		--dial "$R_SRV4" --vport 2121 --ns-cli "$NS_IN" --if-cli a0 \
 		--label "no NAT, hole server->client" --port-base 30
-	driver hole --nat 1 --client $R_IN4 --server $R_EXT4 \
+	driver hole --nat 1 --client "$R_IN4" --server "$R_EXT4" \
 		--ns-far "$NS_PUB" --if-far p0 --port-base 40 \
 		--label "NAT, hole client->server"
-	driver hole_srv --nat 1 --client $R_EXT4 --server $R_SRV4 \
-		--dial $R_PUB4 --vport 2121 --ns-cli "$NS_PUB" --if-cli p0 \
+	driver hole_srv --nat 1 --client "$R_EXT4" --server "$R_SRV4" \
+		--dial "$R_PUB4" --vport 2121 --ns-cli "$NS_PUB" --if-cli p0 \
 		--label "NAT, hole server->client" --port-base 50
 }
 
