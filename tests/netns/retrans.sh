@@ -65,6 +65,8 @@ export FPM_TEST_TIMEOUT
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 DRIVER=$NETNS_DIR/retrans.py
+# shellcheck disable=SC2034 # read by run_suite (lib.sh)
+SUITE_TOOLS="tc nsenter $PY"
 
 R_IN4=10.0.0.22
 R_IN4_LONG=192.168.100.222
