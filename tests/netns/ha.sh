@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# netns-suite: by-name
+#   (not in the default suite list of tests/run-netns.sh and make check:
+#   run it by name; docs/ha.md says why)
 #
 # An active-backup router pair (issue 12): keepalived VRRP moves the NAT
 # server address and the inside gateway, conntrackd (FTFW, expectation
@@ -929,7 +932,7 @@ ha_column() {
 		if [ "$c" != 4 ]; then
 			ha_ready
 		fi
-		CASE_NOTE= FAILOVER_SECS=- FAILBACK_SECS=-
+		CASE_NOTE='' FAILOVER_SECS=- FAILBACK_SECS=-
 		CASE_T0=$(date +%s)
 		: >"$T_DIR/verdict"
 		"case$c"
