@@ -86,7 +86,11 @@ HA_PRIMARY=
 for _c in $HA_CASES; do
 	case "$_c" in
 	[0-6]) ;;
-	*) echo "FPM_HA_CASES: no case '$_c' (0-6)" >&2; exit 2 ;;
+	*)
+		echo "FPM_HA_CASES: no case '$_c' (0-6)" >&2
+		echo "0 passed, 1 failed"
+		exit 2
+		;;
 	esac
 done
 HA_CLIENT=$NETNS_DIR/ha_client.py
