@@ -36,6 +36,8 @@ PACKAGES=(
 	python3 procps psmisc jq
 	# the genetlink spec (Documentation/netlink/specs) is YAML
 	python3-yaml
+	# the HA pair (tests/netns/ha.sh): conntrack synchronisation, VRRP
+	conntrackd keepalived
 	# libraries of the private ProFTPD (scripts/fetch-proftpd.sh unpacks
 	# proftpd-core and proftpd-mod-crypto without installing them)
 	libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3
@@ -101,8 +103,10 @@ $SUDO apt-get install "${APT_OPTS[@]}" --no-install-recommends "${missing[@]}"
 
 # Belt and braces: if a daemon got started anyway (no policy-rc.d support,
 # an inetd entry), stop and disable it.  The service names are the Debian
-# packages' own.
-for svc in vsftpd proftpd; do
+# packages' own.  conntrackd and keepalived too: the HA tests start their
+# own in namespaces, and a host-wide conntrackd would sync (and its
+# keepalived would move) the machine's own state.
+for svc in vsftpd proftpd conntrackd keepalived; do
 	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 		$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	elif [ -x "/etc/init.d/$svc" ]; then
@@ -110,7 +114,7 @@ for svc in vsftpd proftpd; do
 	fi
 done
 if command -v update-rc.d >/dev/null; then
-	for svc in vsftpd proftpd; do
+	for svc in vsftpd proftpd conntrackd keepalived; do
 		if [ -e "/etc/init.d/$svc" ]; then
 			$SUDO update-rc.d "$svc" disable >/dev/null 2>&1 || true
 		fi
