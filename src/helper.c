@@ -516,8 +516,12 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 				 "segment tail held back for the sender to send again");
 	}
 
-	/* Deliberate drops are counted as ooo or held, not as failures. */
-	if (ret != NF_ACCEPT && !g.fs.drop)
+	/*
+	 * Deliberate drops (the engine's, or a held-back tail with the FIN,
+	 * which fpm_nat_apply() drops whole) are counted as ooo or held, not
+	 * as failures.
+	 */
+	if (ret != NF_ACCEPT && !g.fs.drop && !(fin && g.fs.keep < g.fs.len))
 		fpm_stat_inc(fn, FPM_STAT_REWRITE_FAIL);
 	if (g.fs.lines)
 		fpm_stat_add(fn, FPM_STAT_LINES, g.fs.lines);
