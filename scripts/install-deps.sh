@@ -17,6 +17,10 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential pkg-config libmnl-dev libnftables-dev
+	# portmapctl: JSON (jansson, as libnftables) and ctnetlink (conn list)
+	libjansson-dev libnetfilter-conntrack-dev
+	# packaging: DKMS, make deb, the completion test
+	dkms dh-dkms debhelper dpkg-dev bash-completion
 	linux-image-amd64 linux-headers-amd64
 	# the second test kernel: Debian 12's 6.12 (bookworm-security); pahole
 	# (dwarves) makes the BTF of out-of-tree modules against it
@@ -34,6 +38,8 @@ PACKAGES=(
 	vsftpd lftp nftables conntrack iproute2 iptables
 	iputils-ping tcpdump ethtool openssl
 	python3 procps psmisc jq
+	# the genetlink spec (Documentation/netlink/specs) is YAML
+	python3-yaml
 	# libraries of the private ProFTPD (scripts/fetch-proftpd.sh unpacks
 	# proftpd-core and proftpd-mod-crypto without installing them)
 	libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3

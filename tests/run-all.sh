@@ -9,12 +9,17 @@
 #
 # Stages, in order:
 #   unit          make -C tests/unit run
+#   cli-unit      make -C tools/portmapctl test (portmapctl's own tests)
+#   packaging     scripts/test-packaging.sh (staged install, unit verify,
+#                 DKMS, make deb)
 #   fuzz          make -C tests/fuzz run FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-#   portmapctl    make -C tools/portmapctl test (its own unit tests)
+#   spec          tests/spec/fpm_spec.py uapi: the uapi header against
+#                 the genetlink spec (the kernel side runs in cli.sh)
 #   checkpatch    scripts/checkpatch.sh
 #   6.1/*         tests/run-netns.sh: every tests/netns/*.sh but lib*.sh
 #                 and the debug-only suites, on Debian's 6.1 (directly
 #                 when this host can load the module, else in one VM)
+#   deb-vm        tests/deb-vm.sh (the .debs installed in the VM, 6.1)
 #   6.12/*        scripts/kernels.sh kmod debian-6.12 (the module, built
 #                 warning-free against Debian's 6.12), then the alg and
 #                 stream suites on debian-6.12 in one VM
@@ -25,7 +30,10 @@
 #                 and the debug-only suites that exist (robust fuzznl
 #                 faults) on debug-6.1 in one VM booted with
 #                 slub_debug=FZPU: KASAN, kmemleak, lockdep, fault
-#                 injection; any splat or leak fails the run
+#                 injection; any splat or leak fails the run.  A
+#                 debug-only suite whose file is absent is listed as
+#                 MISSING in the summary (a failure with
+#                 FPM_REQUIRE_DEBUG_SUITES=1)
 #
 # Each step's "N passed, N failed" line is collected (a step without one
 # counts 1 passed or 1 failed by its exit status; a step that exits non-zero
@@ -35,10 +43,12 @@
 # build/test-logs/.
 #
 # Environment: FUZZ_SECONDS, FPM_SKIP_STEPS (space-separated stage names
-# to leave out: unit fuzz portmapctl checkpatch 6.1 6.12 debug; "netns" is
-# 6.1 — reported, and never used by CI), FPM_DEBUG_ONLY_SUITES (default
-# "robust fuzznl faults": suites that run on debug-6.1 only),
+# to leave out: unit cli-unit packaging fuzz spec checkpatch 6.1 deb-vm
+# 6.12 debug; "netns" is 6.1 — reported, and never used by CI),
+# FPM_DEBUG_ONLY_SUITES (default "robust fuzznl faults": suites that run
+# on debug-6.1 only), FPM_REQUIRE_DEBUG_SUITES=1 (an absent one fails),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s),
+# FPM_PACKAGING_TIMEOUT (1800 s), FPM_DEB_VM_TIMEOUT (2400 s),
 # FPM_KBUILD_TIMEOUT (default 7200 s), FPM_VM_TIMEOUT (per VM; default
 # 3600 s for 6.1, 2400 s for 6.12, 5400 s for debug-6.1).
 set -uo pipefail
@@ -177,7 +187,7 @@ if [ "$quick" = 0 ] && ! skipped debug && ! tests/vm/build-kernel.sh --check; th
 	kbuild_pid=$!
 fi
 
-# ---- unit, fuzz, portmapctl, checkpatch -----------------------------------
+# ---- host: unit, cli-unit, packaging, fuzz, spec, checkpatch -------------
 t0=$(date +%s)
 if skipped unit; then
 	record unit 0 0 "SKIPPED (FPM_SKIP_STEPS)"
@@ -186,6 +196,23 @@ elif [ -f tests/unit/Makefile ]; then
 else
 	echo "=== unit: tests/unit/Makefile is missing"
 	record unit 0 1 "tests/unit/Makefile missing"
+fi
+
+# portmapctl's own unit tests (parsers, saved format, decoders)
+if skipped cli-unit; then
+	record cli-unit 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	step cli-unit 600 make -C tools/portmapctl test
+fi
+
+# packaging: staged install, systemd-analyze verify, DKMS against the
+# installed headers, make deb (the .debs the deb-vm step installs)
+if [ "$quick" = 0 ]; then
+	if skipped packaging; then
+		record packaging 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+	else
+		step packaging "${FPM_PACKAGING_TIMEOUT:-1800}" scripts/test-packaging.sh
+	fi
 fi
 
 if skipped fuzz; then
@@ -199,19 +226,23 @@ else
 	record fuzz 0 1 "tests/fuzz/Makefile missing"
 fi
 
+# the uapi header against the genetlink spec (host, no root)
+if skipped spec; then
+	record spec 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	step spec 120 "$py" tests/spec/fpm_spec.py uapi
+fi
+
 if [ "$quick" = 0 ]; then
-	if skipped portmapctl; then
-		record portmapctl 0 0 "SKIPPED (FPM_SKIP_STEPS)"
-	else
-		step portmapctl 600 make -C tools/portmapctl test
-	fi
 	if skipped checkpatch; then
 		record checkpatch 0 0 "SKIPPED (FPM_SKIP_STEPS)"
 	else
 		step checkpatch 600 scripts/checkpatch.sh
 	fi
 fi
-stage_time "host (unit, fuzz, portmapctl, checkpatch)" $(($(date +%s) - t0))
+stage_time "host (unit, cli-unit, packaging, fuzz, spec, checkpatch)" $(($(date +%s) - t0))
 
 all_suites=()
 for f in tests/netns/*.sh; do
@@ -228,6 +259,17 @@ else
 		is_debug_only "$s" || s61+=("$s")
 	done
 	FPM_VM_TIMEOUT=${FPM_VM_TIMEOUT:-3600} netns_stage 6.1 auto "" "${s61[@]}"
+fi
+
+# ---- the .debs on a fresh root in the VM (6.1), and the demo from them ----
+if [ "$quick" = 0 ]; then
+	if skipped deb-vm; then
+		record deb-vm 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+	else
+		t0=$(date +%s)
+		step deb-vm "${FPM_DEB_VM_TIMEOUT:-2400}" tests/deb-vm.sh
+		stage_time "deb-vm (VM)" $(($(date +%s) - t0))
+	fi
 fi
 
 # ---- Debian 6.12: the module builds warning-free; alg and stream ----------
@@ -286,7 +328,15 @@ if [ "$quick" = 0 ]; then
 		stage_time "debug (module build)" $(($(date +%s) - t0))
 		sd=(alg)
 		for s in $debug_only; do
-			[ -f "tests/netns/$s.sh" ] && sd+=("$s")
+			if [ -f "tests/netns/$s.sh" ]; then
+				sd+=("$s")
+			elif [ "${FPM_REQUIRE_DEBUG_SUITES:-0}" = 1 ]; then
+				echo "=== debug/$s: tests/netns/$s.sh is missing"
+				record "debug/$s" 0 1 "MISSING: tests/netns/$s.sh"
+			else
+				echo "=== debug/$s: tests/netns/$s.sh is missing (not run; FPM_REQUIRE_DEBUG_SUITES=1 makes it a failure)"
+				record "debug/$s" 0 0 "MISSING: tests/netns/$s.sh not in the tree, not run"
+			fi
 		done
 		if [ -n "$ko" ]; then
 			FPM_VM_APPEND="${FPM_VM_APPEND:+$FPM_VM_APPEND }slub_debug=FZPU" \
