@@ -33,7 +33,9 @@
 #                 injection; any splat or leak fails the run.  A
 #                 debug-only suite whose file is absent is listed as
 #                 MISSING in the summary (a failure with
-#                 FPM_REQUIRE_DEBUG_SUITES=1)
+#                 FPM_REQUIRE_DEBUG_SUITES=1); then tests/vm/selftest.sh
+#                 with kinds uaf and leak: a read after free and a leaked
+#                 object must fail a VM job (FPM_DEBUG_SELFTEST_KINDS)
 #
 # Each step's "N passed, N failed" line is collected (a step without one
 # counts 1 passed or 1 failed by its exit status; a step that exits non-zero
@@ -346,6 +348,14 @@ if [ "$quick" = 0 ]; then
 			for s in "${sd[@]}"; do
 				record "debug/$s" 0 1 "no debug kernel or module"
 			done
+		fi
+		# The splat check itself: deliberate splats must fail a VM job.
+		kinds=${FPM_DEBUG_SELFTEST_KINDS-uaf leak}
+		if [ "$rc" -eq 0 ] && [ -n "$kinds" ]; then
+			t0=$(date +%s)
+			# shellcheck disable=SC2086 # a list of kinds
+			FPM_VM_KERNEL=debug-6.1 step debug/selftest 1800 tests/vm/selftest.sh $kinds
+			stage_time "debug (VM splat self-test: $kinds)" $(($(date +%s) - t0))
 		fi
 	fi
 fi
