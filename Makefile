@@ -134,7 +134,7 @@ checkpatch:
 clean:
 	-[ -n "$(KDIR)" ] && [ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/portmapctl clean
-	rm -rf build/deb
+	rm -rf build/deb build/kmod
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/fuzz clean
 	$(MAKE) -C tests/bench clean
