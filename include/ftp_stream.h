@@ -37,9 +37,13 @@
  *   The kernel's sequence adjustment keeps one correction point per
  *   direction, which is then always exact.
  * - A segment beyond a hole (loss or reordering before the host) is
- *   forwarded unparsed, except under NAT where it is dropped up to
- *   FS_HOLE_DROPS times (it may hold an address to rewrite); forwarding
- *   unparsed bytes resynchronises tracking at the next line.
+ *   forwarded unparsed, except under NAT where it is dropped (it may hold
+ *   an address to rewrite) until the sender has sent the first of them
+ *   again FS_HOLE_DROPS times: the rest of a flight sent back to back
+ *   behind the lost segment costs nothing of that budget, so a burst
+ *   cannot push an address through unparsed before the sender could
+ *   retransmit.  Forwarding unparsed bytes resynchronises tracking at the
+ *   next line.
  * - After 234 (AUTH) both directions are TLS: record headers are followed
  *   until a byte where a record must start is no TLS record type (CCC):
  *   clear text and tracking resume there.
@@ -51,7 +55,10 @@
 
 /* Client commands remembered while awaiting their final reply. */
 #define FS_CMDQ_MAX	32
-/* NAT: drops of segments beyond one hole before forwarding them unparsed. */
+/*
+ * NAT: how often the sender may send again the first segment dropped
+ * beyond a hole (still dropped) before it is forwarded unparsed.
+ */
 #define FS_HOLE_DROPS	2
 /* Hold-backs at one position before the line is given up (not rewritten). */
 #define FS_HOLD_MAX	6
@@ -131,6 +138,13 @@ struct fs_conn {
 	fp_u8 flags;		/* FS_C_* */
 	fp_u16 multi;		/* code of the open multi-line reply */
 	struct fs_dir dir[2];
+	/*
+	 * Per direction, while segments beyond a hole are dropped: how far
+	 * beyond next_seq the first of them starts (saturating at 0xffff).
+	 * A dropped segment starting there or before is a retransmission.
+	 * (Fills what was padding: the struct stays 64 bytes on 64-bit.)
+	 */
+	fp_u16 hole_gap[2];
 };
 
 enum {

@@ -227,6 +227,34 @@ static void fs_resync(struct fs_ctx *x)
 	fs_ev(x, FS_EV_RESYNC);
 }
 
+/*
+ * NAT, a segment beyond a hole: drop it (1) or forward it unparsed (0)?
+ * d->drops counts the first dropped segment (1) and then each time a
+ * segment starting at or before it comes again; later segments of the
+ * same flight are dropped without counting.
+ */
+static int fs_hole_drop(struct fs_conn *c, struct fs_dir *d,
+			const struct fs_seg *s)
+{
+	fp_u32 gap = s->seq - d->next_seq;
+	fp_u16 g = gap > 0xffff ? 0xffff : (fp_u16)gap;
+	fp_u16 *first = &c->hole_gap[s->dir & 1];
+
+	if (!d->drops) {
+		*first = g;
+		d->drops = 1;
+		return 1;
+	}
+	if (g > *first)
+		return 1;
+	*first = g;
+	if (d->drops < FS_HOLE_DROPS) {
+		d->drops++;
+		return 1;
+	}
+	return 0;
+}
+
 void fs_pickup(struct fs_conn *c)
 {
 	c->flags |= FS_C_UNSYNC | FS_C_PICKUP;
@@ -1182,8 +1210,7 @@ void fs_segment(struct fs_conn *c, struct fs_seg *s)
 	if (fs_after(s->seq, d->next_seq)) {
 		/* A hole before this segment (loss or reordering upstream). */
 		fs_ev(&x, FS_EV_OOO);
-		if ((s->flags & FS_S_NAT) && d->drops < FS_HOLE_DROPS) {
-			d->drops++;
+		if ((s->flags & FS_S_NAT) && fs_hole_drop(c, d, s)) {
 			s->drop = 1;
 			goto out;
 		}

@@ -516,7 +516,8 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 				 "segment tail held back for the sender to send again");
 	}
 
-	if (ret != NF_ACCEPT)
+	/* Deliberate drops are counted as ooo or held, not as failures. */
+	if (ret != NF_ACCEPT && !g.fs.drop)
 		fpm_stat_inc(fn, FPM_STAT_REWRITE_FAIL);
 	if (g.fs.lines)
 		fpm_stat_add(fn, FPM_STAT_LINES, g.fs.lines);

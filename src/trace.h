@@ -20,8 +20,31 @@
 #define FPM_TRACE_HELPERS
 /*
  * Every event names the connection as the client sent its SYN: family,
- * addresses (IPv4 as IPv4-mapped IPv6) and ports.
+ * addresses and ports, the addresses as a struct sockaddr_in or
+ * sockaddr_in6 (with the port) so that %pISpc prints each family its own
+ * way: 203.0.113.2:41698, [2001:db8::2]:41698.
  */
+#define FPM_TP_SA_LEN	sizeof(struct sockaddr_in6)
+
+static inline void fpm_tp_sa(u8 *sa, u8 family,
+			     const union nf_inet_addr *a, __be16 port)
+{
+	memset(sa, 0, FPM_TP_SA_LEN);
+	if (family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		s6->sin6_addr = a->in6;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		s4->sin_addr.s_addr = a->ip;
+	}
+}
+
 static inline void fpm_tp_tuple(const struct nf_conn *ct, u8 *family,
 				u8 *saddr, u8 *daddr, u16 *sport, u16 *dport)
 {
@@ -29,14 +52,8 @@ static inline void fpm_tp_tuple(const struct nf_conn *ct, u8 *family,
 		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
 
 	*family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? 6 : 4;
-	if (*family == 6) {
-		memcpy(saddr, &t->src.u3.in6, 16);
-		memcpy(daddr, &t->dst.u3.in6, 16);
-	} else {
-		/* IPv4-mapped, so that %pI6c prints ::ffff:a.b.c.d */
-		ipv6_addr_set_v4mapped(t->src.u3.ip, (struct in6_addr *)saddr);
-		ipv6_addr_set_v4mapped(t->dst.u3.ip, (struct in6_addr *)daddr);
-	}
+	fpm_tp_sa(saddr, *family, &t->src.u3, t->src.u.tcp.port);
+	fpm_tp_sa(daddr, *family, &t->dst.u3, t->dst.u.tcp.port);
 	*sport = ntohs(t->src.u.tcp.port);
 	*dport = ntohs(t->dst.u.tcp.port);
 }
@@ -48,8 +65,8 @@ TRACE_EVENT(fpm_line,
 	TP_ARGS(ct, dir, kind, seq, len),
 	TP_STRUCT__entry(
 		__field(u8, family)
-		__array(u8, saddr, 16)
-		__array(u8, daddr, 16)
+		__array(u8, saddr, FPM_TP_SA_LEN)
+		__array(u8, daddr, FPM_TP_SA_LEN)
 		__field(u16, sport)
 		__field(u16, dport)
 		__field(int, dir)
@@ -66,9 +83,8 @@ TRACE_EVENT(fpm_line,
 		__entry->seq = seq;
 		__entry->len = len;
 	),
-	TP_printk("%s %pI6c:%u -> %pI6c:%u %s %s seq %u len %u", __entry->family == 4 ? "ipv4" : "ipv6",
-		  __entry->saddr, __entry->sport, __entry->daddr,
-		  __entry->dport,
+	TP_printk("%s %pISpc -> %pISpc %s %s seq %u len %u", __entry->family == 4 ? "ipv4" : "ipv6",
+		  __entry->saddr, __entry->daddr,
 		  __entry->dir ? "server" : "client", __get_str(kind),
 		  __entry->seq, __entry->len)
 );
@@ -79,8 +95,8 @@ TRACE_EVENT(fpm_expect,
 	TP_ARGS(ct, dir, asked, used, own),
 	TP_STRUCT__entry(
 		__field(u8, family)
-		__array(u8, saddr, 16)
-		__array(u8, daddr, 16)
+		__array(u8, saddr, FPM_TP_SA_LEN)
+		__array(u8, daddr, FPM_TP_SA_LEN)
 		__field(u16, sport)
 		__field(u16, dport)
 		__field(int, dir)
@@ -97,9 +113,8 @@ TRACE_EVENT(fpm_expect,
 		__entry->used = used;
 		__entry->own = own;
 	),
-	TP_printk("%s %pI6c:%u -> %pI6c:%u %s port %u -> %u%s", __entry->family == 4 ? "ipv4" : "ipv6",
-		  __entry->saddr, __entry->sport, __entry->daddr,
-		  __entry->dport,
+	TP_printk("%s %pISpc -> %pISpc %s port %u -> %u%s", __entry->family == 4 ? "ipv4" : "ipv6",
+		  __entry->saddr, __entry->daddr,
 		  __entry->dir ? "server" : "client", __entry->asked,
 		  __entry->used, __entry->own ? "" : " (third party)")
 );
@@ -109,8 +124,8 @@ TRACE_EVENT(fpm_refuse,
 	TP_ARGS(ct, dir, why),
 	TP_STRUCT__entry(
 		__field(u8, family)
-		__array(u8, saddr, 16)
-		__array(u8, daddr, 16)
+		__array(u8, saddr, FPM_TP_SA_LEN)
+		__array(u8, daddr, FPM_TP_SA_LEN)
 		__field(u16, sport)
 		__field(u16, dport)
 		__field(int, dir)
@@ -123,9 +138,8 @@ TRACE_EVENT(fpm_refuse,
 		__entry->dir = dir;
 		fpm_assign_str(why, why);
 	),
-	TP_printk("%s %pI6c:%u -> %pI6c:%u %s: %s", __entry->family == 4 ? "ipv4" : "ipv6",
-		  __entry->saddr, __entry->sport, __entry->daddr,
-		  __entry->dport,
+	TP_printk("%s %pISpc -> %pISpc %s: %s", __entry->family == 4 ? "ipv4" : "ipv6",
+		  __entry->saddr, __entry->daddr,
 		  __entry->dir ? "server" : "client", __get_str(why))
 );
 
@@ -135,8 +149,8 @@ TRACE_EVENT(fpm_verdict,
 	TP_ARGS(ct, dir, seq, len, acked, keep, drop),
 	TP_STRUCT__entry(
 		__field(u8, family)
-		__array(u8, saddr, 16)
-		__array(u8, daddr, 16)
+		__array(u8, saddr, FPM_TP_SA_LEN)
+		__array(u8, daddr, FPM_TP_SA_LEN)
 		__field(u16, sport)
 		__field(u16, dport)
 		__field(int, dir)
@@ -157,10 +171,10 @@ TRACE_EVENT(fpm_verdict,
 		__entry->keep = keep;
 		__entry->drop = drop;
 	),
-	TP_printk("%s %pI6c:%u -> %pI6c:%u %s seq %u len %u: %s (ACKed head %u, forwarded up to %u)",
+	TP_printk("%s %pISpc -> %pISpc %s seq %u len %u: %s (ACKed head %u, forwarded up to %u)",
 		  __entry->family == 4 ? "ipv4" : "ipv6",
-		  __entry->saddr, __entry->sport, __entry->daddr,
-		  __entry->dport, __entry->dir ? "server" : "client",
+		  __entry->saddr, __entry->daddr,
+		  __entry->dir ? "server" : "client",
 		  __entry->seq, __entry->len,
 		  __entry->drop ? "dropped" : "tail held back",
 		  __entry->acked, __entry->keep)

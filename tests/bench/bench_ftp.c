@@ -36,10 +36,13 @@
  *	expectation and NAT the data connection, as with real transfers,
  *	without the cost of moving any data.
  *
- *   bench_ftp hold ADDR PORT COUNT
+ *   bench_ftp hold ADDR PORT COUNT [--wait]
  *	Opens COUNT control connections (from 8 processes), logs each in
  *	(greeting, then USER, PASS, TYPE I in one write), prints "held
- *	COUNT" and keeps them open, idle, until SIGTERM/SIGINT.
+ *	COUNT" and keeps them open, idle, until SIGTERM/SIGINT.  With
+ *	--wait, the processes are started (descriptor tables sized for
+ *	their share) and "ready" is printed first; the connections are
+ *	opened on SIGUSR1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -474,16 +477,35 @@ static void nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/*
+ * Grow this process's file descriptor table to hold @n descriptors now
+ * (the kernel never shrinks it), so that opening many sockets later does
+ * not reallocate it: the memory benchmark's snapshots then see the
+ * connections, not a table doubling between them.
+ */
+static void fdtable_presize(long n)
+{
+	int fd;
+
+	if (n < 64)
+		return;
+	fd = dup2(STDERR_FILENO, (int)n - 1);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int cmd_server(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct epoll_event ev, evs[64];
 	int one = 1, lfd, ep;
+	rlim_t nofile;
 
 	if (argc != 5)
 		die("usage: server PORT CLIENT.txt SERVER.txt");
 	load_replies(argv[3], argv[4]);
-	raise_nofile(65536);
+	nofile = raise_nofile(65536);
+	fdtable_presize(nofile < 16384 ? (long)nofile : 16384);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
@@ -934,15 +956,25 @@ static void hold_some(const struct sockaddr_in *dst, long count, long base)
 	free(r);
 }
 
+static volatile sig_atomic_t go;
+
+static void on_go(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
 static int cmd_hold(int argc, char **argv)
 {
 	struct sockaddr_in dst;
 	long count, procs = 8, j;
 	pid_t pids[8];
-	int ready[2];
+	int ready[2], start[2], wait_go;
+	char b;
 
-	if (argc != 5)
-		die("usage: hold ADDR PORT COUNT");
+	wait_go = argc == 6 && !strcmp(argv[5], "--wait");
+	if (argc != 5 && !wait_go)
+		die("usage: hold ADDR PORT COUNT [--wait]");
 	dst = parse_dst(argv[2], argv[3]);
 	count = atol(argv[4]);
 	if (count < 1)
@@ -956,7 +988,7 @@ static int cmd_hold(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	if (pipe(ready))
+	if (pipe(ready) || pipe(start))
 		die("pipe: %s", strerror(errno));
 	/* a few processes, each holding its share, to overlap round trips */
 	for (j = 0; j < procs; j++) {
@@ -967,6 +999,12 @@ static int cmd_hold(int argc, char **argv)
 			die("fork: %s", strerror(errno));
 		if (!pids[j]) {
 			close(ready[0]);
+			close(start[1]);
+			fdtable_presize(n + 64);
+			/* ready, then wait for the parent to close start[1] */
+			if (write(ready[1], "r", 1) != 1 ||
+			    read(start[0], &b, 1) < 0)
+				_exit(3);
 			hold_some(&dst, n, j * (count / procs));
 			if (write(ready[1], "x", 1) != 1)
 				_exit(3);
@@ -976,14 +1014,35 @@ static int cmd_hold(int argc, char **argv)
 		}
 	}
 	close(ready[1]);
-	for (j = 0; j < procs; j++) {
-		char b;
-
+	close(start[0]);
+	for (j = 0; j < procs; j++)
 		if (read(ready[0], &b, 1) != 1)
 			die("a holder died");
+	if (wait_go) {
+		/*
+		 * Every process is there with its descriptor table sized:
+		 * what the connections cost can be measured from here.
+		 */
+		sigset_t usr1, old;
+
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &old);
+		signal(SIGUSR1, on_go);
+		printf("ready\n");
+		fflush(stdout);
+		while (!go && !stop)
+			sigsuspend(&old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
-	printf("held %ld\n", count);
-	fflush(stdout);
+	close(start[1]);
+	for (j = 0; j < procs && !stop; j++)
+		if (read(ready[0], &b, 1) != 1)
+			die("a holder died");
+	if (!stop) {
+		printf("held %ld\n", count);
+		fflush(stdout);
+	}
 	while (!stop)
 		pause();
 	for (j = 0; j < procs; j++)

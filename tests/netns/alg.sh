@@ -359,7 +359,7 @@ test_two_routers() {
 
 # Module unload while helped control connections are open
 test_unload_live() {
-	local i up=0 rc
+	local up=0 rc
 	if ! alg_only; then
 		skip "the stock helper is not unloaded here"
 		return 0
@@ -374,11 +374,12 @@ test_unload_live() {
 	(
 		lftp_run "$NS_CLI" "$XFER_LOG" "$(mode_settings passive)" \
 			"$URL4" "get pub.bin -o $T_DIR/unload.bin
-!sleep 12
+!sleep 20
 quote NOOP"
 		echo $? >"$T_DIR/unload.rc"
 	) &
-	for i in $(seq 1 40); do
+	# Up to 30 s for the download (a loaded host under emulation).
+	for _ in $(seq 1 120); do
 		if cmp -s "$SRV_FILE" "$T_DIR/unload.bin" &&
 			helper_on_conn "$NS_RTR" 8021; then
 			up=1
@@ -393,7 +394,7 @@ quote NOOP"
 		rmmod ftp_portmap
 	check "its conntrack entry outlives the module, without a helper" \
 		ct_unhelped "$NS_RTR" 8021
-	for i in $(seq 1 120); do
+	for _ in $(seq 1 120); do
 		[ -s "$T_DIR/unload.rc" ] && break
 		sleep 0.5
 	done
@@ -405,6 +406,55 @@ quote NOOP"
 	must map_add "$NS_RTR" 6293
 	expect_xfer_ok "reloaded: a new session is helped again" \
 		ftp_get "$NS_CLI" "$URL4" passive "$SRV_FILE"
+}
+
+# The module's tracepoints and its refusals in the kernel log
+# (docs/troubleshooting.md, section 7, shows this test's output).
+test_tracepoints() {
+	local tr=/sys/kernel/tracing trace_out=$T_DIR/trace.txt klog
+	if ! alg_only; then
+		skip "tracepoints of the module only"
+		return 0
+	fi
+	[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+	[ -d "$tr/events" ] || tr=/sys/kernel/debug/tracing
+	must topo_basic
+	must vsftpd_start "$NS_SRV" 6293
+	must std_router
+	must map_add "$NS_RTR" 6293
+	check "tracefs has the ftp_portmap events" test -d "$tr/events/ftp_portmap"
+	: >"$tr/trace"
+	echo 1 >"$tr/events/ftp_portmap/enable"
+	echo 1 >"$tr/tracing_on"
+	# The refusal goes to nf_log: the syslog logger for IPv4 in the
+	# router's namespace (logging from other namespaces than the first
+	# needs nf_log_all_netns).
+	modprobe nf_log_syslog 2>/dev/null
+	sysctl -qw net.netfilter.nf_log_all_netns=1
+	nsx "$NS_RTR" sysctl -qw net.netfilter.nf_log.2=nf_log_ipv4
+	dmesg -C 2>/dev/null
+	expect_xfer_ok "passive download, traced" \
+		ftp_get "$NS_CLI" "$URL4" passive "$SRV_FILE"
+	# A PORT naming another host than the client: refused, and logged.
+	lftp_run "$NS_CLI" "$T_DIR/lftp-refuse.log" "" "$URL4" \
+		"quote PORT 10,10,10,99,200,10"
+	echo 0 >"$tr/events/ftp_portmap/enable"
+	cat "$tr/trace" >"$trace_out"
+	: >"$tr/trace"
+	klog=$(dmesg 2>/dev/null)
+	nsx "$NS_RTR" sysctl -qw net.netfilter.nf_log.2=NONE
+	sysctl -qw net.netfilter.nf_log_all_netns=0
+	[ "${FPM_VERBOSE:-0}" = 1 ] && show_log "trace" "$trace_out"
+	check "fpm_line: the 227 reply, to the client" \
+		saw "$trace_out" 'fpm_line: ipv4 203\.0\.113\.2:[0-9]+ -> 203\.0\.113\.1:8021 server 227 '
+	check "fpm_expect: the passive data connection" \
+		saw "$trace_out" 'fpm_expect: ipv4 '
+	check "fpm_refuse: the foreign PORT, and why" \
+		saw "$trace_out" "fpm_refuse: ipv4 .*data address is not the control peer's"
+	check "nf_log: nf_ct_ftp-portmap: dropping packet: data address is not the control peer's" \
+		grep -q "nf_ct_ftp-portmap: dropping packet: data address is not the control peer's" <<<"$klog"
+	grep -E 'fpm_(line|expect|refuse)' "$trace_out" | head -n 12 | sed 's/^/    | /'
+	grep 'nf_ct_ftp-portmap' <<<"$klog" | head -n 2 | sed 's/^/    | /'
 }
 
 run_suite "$@"

@@ -558,10 +558,18 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+/*
+ * A dump that the table changed under (NLM_F_DUMP_INTR: libmnl says EINTR)
+ * is asked again, a few times, rather than failing: on a busy router
+ * writers may churn the table while "map list" reads it.
+ */
+#define PM_DUMP_TRIES 10
+
 int pm_map_dump(struct pm_map_list *l)
 {
-	int err;
+	int err, tries = 0;
 
+again:
 	memset(l, 0, sizeof(*l));
 	err = sock_open();
 	if (err)
@@ -569,6 +577,8 @@ int pm_map_dump(struct pm_map_list *l)
 	err = request(msg(S.tx, FPM_CMD_MAP_GET, NLM_F_DUMP), dump_cb, l);
 	if (err) {
 		pm_map_list_free(l);
+		if (err == -EINTR && ++tries < PM_DUMP_TRIES)
+			goto again;
 		return err;
 	}
 	if (l->n > 1)
