@@ -17,7 +17,7 @@
 #                 the genetlink spec (the kernel side runs in cli.sh)
 #   checkpatch    scripts/checkpatch.sh
 #   6.1/*         tests/run-netns.sh: every tests/netns/*.sh but lib*.sh
-#                 and the debug-only suites, on Debian's 6.1 (directly
+#                 and the debug-only suites (fuzznl faults), on Debian's 6.1 (directly
 #                 when this host can load the module, else in one VM)
 #   deb-vm        tests/deb-vm.sh (the .debs installed in the VM, 6.1)
 #   6.12/*        scripts/kernels.sh kmod debian-6.12 (the module, built
@@ -27,11 +27,11 @@
 #                 from its cache, else built, in the background from the
 #                 start of the run at nice 10 so that it uses the CPU the
 #                 VMs leave idle), the module for it, then the alg suite
-#                 and the debug-only suites that exist (robust fuzznl
-#                 faults) on debug-6.1 in one VM booted with
+#                 and robust fuzznl faults (those that exist) on
+#                 debug-6.1 in one VM booted with
 #                 slub_debug=FZPU: KASAN, kmemleak, lockdep, fault
 #                 injection; any splat or leak fails the run.  A
-#                 debug-only suite whose file is absent is listed as
+#                 debug suite whose file is absent is listed as
 #                 MISSING in the summary (a failure with
 #                 FPM_REQUIRE_DEBUG_SUITES=1); then tests/vm/selftest.sh
 #                 with kinds uaf and leak: a read after free and a leaked
@@ -47,8 +47,10 @@
 # Environment: FUZZ_SECONDS, FPM_SKIP_STEPS (space-separated stage names
 # to leave out: unit cli-unit packaging fuzz spec checkpatch 6.1 deb-vm
 # 6.12 debug; "netns" is 6.1 — reported, and never used by CI),
-# FPM_DEBUG_ONLY_SUITES (default "robust fuzznl faults": suites that run
-# on debug-6.1 only), FPM_REQUIRE_DEBUG_SUITES=1 (an absent one fails),
+# FPM_DEBUG_SUITES (default "robust fuzznl faults": suites that run on
+# debug-6.1 besides alg), FPM_DEBUG_ONLY_SUITES (default "fuzznl faults":
+# of those, the ones that do not run on 6.1: robust runs on both),
+# FPM_REQUIRE_DEBUG_SUITES=1 (an absent one fails),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s),
 # FPM_PACKAGING_TIMEOUT (1800 s), FPM_DEB_VM_TIMEOUT (2400 s),
 # FPM_KBUILD_TIMEOUT (default 7200 s), FPM_VM_TIMEOUT (per VM; default
@@ -66,7 +68,8 @@ case "${1:-}" in
 "") ;;
 *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
-debug_only=${FPM_DEBUG_ONLY_SUITES-robust fuzznl faults}
+debug_suites=${FPM_DEBUG_SUITES-robust fuzznl faults}
+debug_only=${FPM_DEBUG_ONLY_SUITES-fuzznl faults}
 
 names=()
 passed=()
@@ -329,7 +332,7 @@ if [ "$quick" = 0 ]; then
 		fi
 		stage_time "debug (module build)" $(($(date +%s) - t0))
 		sd=(alg)
-		for s in $debug_only; do
+		for s in $debug_suites; do
 			if [ -f "tests/netns/$s.sh" ]; then
 				sd+=("$s")
 			elif [ "${FPM_REQUIRE_DEBUG_SUITES:-0}" = 1 ]; then
