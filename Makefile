@@ -4,6 +4,15 @@
 #
 #   make                 module (against KDIR) and portmapctl
 #   make check           install test dependencies, build, run every suite
+#                        on Debian's 6.1 and alg+stream on 6.12
+#                        (tests/run-all.sh)
+#   make check-debug     the same plus the debug-6.1 stage (KASAN, kmemleak,
+#                        lockdep: builds the debug kernel when not cached)
+#   make check-quick     unit, short fuzz, the suites on Debian's 6.1
+#   make debug-kernel    build or reuse the debug-6.1 kernel; the last two
+#                        lines are KERNEL=<image> and KDIR=<tree>
+#   make kmod K=NAME     ftp_portmap.ko for kernel NAME (debian-6.1,
+#                        debian-6.12, debug-6.1) in build/kmod/NAME/
 #   make demo            FTP through NAT on a non-standard port, narrated
 #   make unit | fuzz FUZZ_SECONDS=N | spec-check | bench-parser | bench |
 #        checkpatch
@@ -12,10 +21,11 @@
 #                        DESTDIR and INSTALL_MOD_PATH (no depmod then)
 #   make deb             ftp-portmap-dkms and portmapctl .debs in build/deb/
 
-# Kernel build directory: the running kernel's, else the newest installed.
-KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
-	if [ -d "$$d" ]; then echo "$$d"; else \
-	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1; fi)
+# Kernel build directory (scripts/kernels.sh default-kdir): the running
+# kernel's if it has one, else that of Debian's default flavour (the
+# version linux-headers-amd64 depends on: 6.1 on Debian 12), else the
+# only one installed; never "whatever sorts last".  KDIR=DIR overrides.
+KDIR ?= $(shell $(CURDIR)/scripts/kernels.sh default-kdir 2>/dev/null)
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
@@ -26,14 +36,15 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli unit fuzz spec-check bench-parser bench check demo deps \
-	install install-module install-cli install-systemd install-modules-load checkpatch clean \
-	deb
+.PHONY: all module cli unit fuzz spec-check bench-parser bench check check-quick check-debug \
+	debug-kernel kmod demo deps install install-module install-cli \
+	install-systemd install-modules-load checkpatch clean deb
 
 all: module cli
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
+		scripts/kernels.sh default-kdir >/dev/null; \
 		echo "error: no kernel build directory; install linux-headers or pass KDIR=DIR" >&2; \
 		exit 1; fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -65,6 +76,21 @@ deps:
 check: deps
 	$(MAKE) all
 	tests/run-all.sh
+
+check-quick: deps
+	$(MAKE) all
+	tests/run-all.sh --quick
+
+check-debug: deps
+	$(MAKE) all
+	tests/run-all.sh --debug
+
+debug-kernel:
+	@tests/vm/build-kernel.sh
+
+kmod:
+	@if [ -z "$(K)" ]; then echo "usage: make kmod K=debian-6.1|debian-6.12|debug-6.1" >&2; exit 2; fi
+	@scripts/kernels.sh kmod $(K)
 
 demo: deps
 	$(MAKE) all
@@ -115,7 +141,7 @@ checkpatch:
 clean:
 	-[ -n "$(KDIR)" ] && [ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/portmapctl clean
-	rm -rf build/deb
+	rm -rf build/deb build/kmod
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/fuzz clean
 	$(MAKE) -C tests/bench clean
