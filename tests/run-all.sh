@@ -24,9 +24,11 @@
 #   spec          tests/spec/fpm_spec.py uapi: the uapi header against
 #                 the genetlink spec (the kernel side runs in cli.sh)
 #   checkpatch    scripts/checkpatch.sh
-#   6.1/*         tests/run-netns.sh: every tests/netns/*.sh but lib*.sh
-#                 and the debug-only suites (fuzznl faults), on Debian's 6.1 (directly
-#                 when this host can load the module, else in one VM)
+#   6.1/*         tests/run-netns.sh: every tests/netns/*.sh but lib*.sh,
+#                 _*.sh, the by-name suites (ha) and the debug-only suites
+#                 (faults), on Debian's 6.1 (directly when this host can
+#                 load the module, else in one VM booted with
+#                 slub_debug=FZPU)
 #   deb-vm        tests/deb-vm.sh (the .debs installed in the VM, 6.1)
 #   6.12/*        scripts/kernels.sh kmod debian-6.12 (the module, built
 #                 warning-free against Debian's 6.12), then the alg and
@@ -275,7 +277,11 @@ else
 	for s in "${all_suites[@]}"; do
 		is_debug_only "$s" || s61+=("$s")
 	done
-	FPM_VM_TIMEOUT=${FPM_VM_TIMEOUT:-3600} netns_stage 6.1 auto "" "${s61[@]}"
+	# slub_debug=FZPU (red zones, poisoning, sanity checks) in the VM: a
+	# use-after-free in the robust suite's stress reads poison and
+	# faults instead of passing silently (issue 8's test conditions).
+	FPM_VM_APPEND="${FPM_VM_APPEND:+$FPM_VM_APPEND }slub_debug=FZPU" \
+		FPM_VM_TIMEOUT=${FPM_VM_TIMEOUT:-3600} netns_stage 6.1 auto "" "${s61[@]}"
 fi
 
 # ---- the .debs on a fresh root in the VM (6.1), and the demo from them ----
