@@ -2,7 +2,7 @@
 #
 # ftp-portmap top-level Makefile.
 #
-#   make                 module (against KDIR) and portmapctl
+#   make                 module (against KDIR), portmapctl, the netlink fuzzer
 #   make check           install test dependencies, build, run every suite
 #   make demo            FTP through NAT on a non-standard port, narrated
 #   make unit | fuzz FUZZ_SECONDS=N | bench-parser | bench | checkpatch
@@ -16,10 +16,10 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli unit fuzz bench-parser bench check demo deps \
+.PHONY: all module cli fuzznl unit fuzz bench-parser bench check demo deps \
 	install install-module install-cli checkpatch clean
 
-all: module cli
+all: module cli fuzznl
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -29,6 +29,10 @@ module:
 
 cli:
 	$(MAKE) -C tools/portmapctl
+
+# the generic netlink fuzzer of tests/netns/fuzznl.sh
+fuzznl:
+	$(MAKE) -C tests/fuzznl
 
 unit:
 	$(MAKE) -C tests/unit run
@@ -69,5 +73,6 @@ clean:
 	-[ -n "$(KDIR)" ] && [ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/portmapctl clean
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/fuzznl clean
 	$(MAKE) -C tests/fuzz clean
 	$(MAKE) -C tests/bench clean
