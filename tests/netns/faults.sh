@@ -30,7 +30,9 @@
 # Environment:
 #   FAULTS_SLAB_CACHES  the caches of the module's per-connection state
 #                       (default "kmalloc-cg-96 kmalloc-cg-128": a kmalloc
-#                       with __GFP_ACCOUNT, see coord notes / issue 8)
+#                       with __GFP_ACCOUNT, 96 bytes on 6.1, issue 8)
+#   FAULTS_SLAB_LINES   the cache of its line buffer (while a line is cut
+#                       across segments; default kmalloc-cg-1k: 1024 bytes)
 #   FAULTS_FUNCS        the functions for fail_function (default: the
 #                       module's, from error_injection/list)
 #
@@ -47,6 +49,7 @@ DBG=/sys/kernel/debug
 FF=$DBG/fail_function
 FS=$DBG/failslab
 SLAB_CACHES=${FAULTS_SLAB_CACHES:-kmalloc-cg-96 kmalloc-cg-128}
+SLAB_LINES=${FAULTS_SLAB_LINES:-kmalloc-cg-1k}
 PEER=$REPO/tests/ftppeer/ftppeer.py
 PORT=2121
 PEER_PORT=2122
@@ -108,7 +111,7 @@ faults_off() {
 	fi
 	if [ -d "$FS" ]; then
 		echo 0 >"$FS/probability" 2>/dev/null
-		for c in $SLAB_CACHES; do
+		for c in $SLAB_CACHES $SLAB_LINES; do
 			[ -w "/sys/kernel/slab/$c/failslab" ] &&
 				echo 0 >"/sys/kernel/slab/$c/failslab" 2>/dev/null
 		done
@@ -142,14 +145,16 @@ ff_arm() {
 	attr_set "$FF" "$p" "$i" "$t"
 }
 
-# fs_arm PROBABILITY INTERVAL TIMES: failslab on the module's caches only,
-# non-sleeping allocations only.
+# fs_arm PROBABILITY INTERVAL TIMES [CACHE...]: failslab on the module's
+# caches only (default $SLAB_CACHES), non-sleeping allocations only.
 fs_arm() {
-	local p=$1 i=$2 t=$3 c n=0
+	local p=$1 i=$2 t=$3 c n=0 caches
+	shift 3
+	caches=${*:-$SLAB_CACHES}
 	echo 0 >"$FS/probability"
 	echo Y >"$FS/cache-filter" || return 1
 	echo Y >"$FS/ignore-gfp-wait" || return 1
-	for c in $SLAB_CACHES; do
+	for c in $caches; do
 		if [ ! -e "/sys/kernel/slab/$c/failslab" ]; then
 			echo "no slab cache $c" >&2
 			continue
@@ -160,7 +165,7 @@ fs_arm() {
 		fi
 		n=$((n + 1))
 	done
-	[ "$n" -gt 0 ] || { echo "none of the caches $SLAB_CACHES exists" >&2; return 1; }
+	[ "$n" -gt 0 ] || { echo "none of the caches $caches exists" >&2; return 1; }
 	FAULT_TIMES0=$t
 	attr_set "$FS" "$p" "$i" "$t"
 }
@@ -340,32 +345,54 @@ test_fail_function_intermittent() {
 	check_no_splat
 }
 
-# fail_function while 227 replies arrive cut across segments (line buffer)
-test_fail_function_split_lines() {
-	require_faults
-	setup
-	local funcs n0 inj out rc
-	funcs=$(module_inject_funcs)
-	[ -n "$funcs" ] || { fail "ftp_portmap declares no error-injectable function (issue 8)"; return; }
-	must peer_start
-	n0=$(nomem)
-	# shellcheck disable=SC2086
-	must ff_arm 50 1 100000 $funcs
-	out=$(nsx "$NS_CLI" timeout -k 5 120 /usr/bin/python3 "$PEER" client \
+# peer_sessions TAG: 7 scripted sessions whose 227 is cut across segments
+peer_sessions() {
+	local out rc
+	out=$(nsx "$NS_CLI" timeout -k 5 180 /usr/bin/python3 "$PEER" client \
 		--connect "$PUB4" --port "$PEER_PORT" --mode pasv \
 		--split-reply 1,5,10,20,26,30,35 --size 20000 2>&1)
 	rc=$?
-	inj=$(injected "$FF")
-	faults_off
 	if [ "$rc" -eq 0 ]; then
-		pass "7 sessions with the 227 cut across segments pass"
+		pass "$1: 7 sessions with the 227 cut across segments pass"
 	else
-		fail "sessions with cut 227 replies (rc $rc)"
+		fail "$1: sessions with cut 227 replies (rc $rc)"
 		printf '%s\n' "$out" | tail -n 15 | sed 's/^/      | /'
 	fi
-	info "$(printf '%s\n' "$out" | grep -c '227') 227 replies seen; $inj failures injected"
-	check_ge "failures injected" 1 "$inj"
-	check_ge "nomem moved" $((n0 + 1)) "$(nomem)"
+	PEER_227=$(printf '%s\n' "$out" | grep -c '227')
+}
+
+# Faults while 227 replies arrive cut across segments (the line buffer)
+test_split_lines() {
+	require_faults
+	setup
+	local funcs n0 n1 inj
+	must peer_start
+	funcs=$(module_inject_funcs)
+	n0=$(nomem)
+	if [ -z "$funcs" ]; then
+		fail "ftp_portmap declares no error-injectable function (issue 8)"
+	else
+		# shellcheck disable=SC2086
+		must ff_arm 50 1 100000 $funcs
+		peer_sessions "fail_function 50%"
+		inj=$(injected "$FF")
+		faults_off
+		info "$PEER_227 lines about 227 replies; $inj failures injected"
+		check_ge "fail_function: failures injected" 1 "$inj"
+		n1=$(nomem)
+		check_ge "fail_function: nomem moved" $((n0 + 1)) "$n1"
+		n0=$n1
+	fi
+	# shellcheck disable=SC2086 # cache lists
+	if ! fs_arm 50 1 100000 $SLAB_CACHES $SLAB_LINES 2>"$T_DIR/fs.err"; then
+		fail "failslab on $SLAB_CACHES $SLAB_LINES: $(cat "$T_DIR/fs.err")"
+	else
+		peer_sessions "failslab 50% on $SLAB_CACHES $SLAB_LINES"
+		inj=$(injected "$FS")
+		faults_off
+		check_ge "failslab: failures injected" 1 "$inj"
+		check_ge "failslab: nomem moved" $((n0 + 1)) "$(nomem)"
+	fi
 	check_no_splat
 }
 
