@@ -2086,6 +2086,233 @@ static void oracle_msg(const uint8_t *m, uint32_t len, struct pred *p,
 }
 
 /* ------------------------------------------------------------------ */
+/* the kernel's own policies (CTRL_CMD_GETPOLICY) against the oracle's  */
+/* ------------------------------------------------------------------ */
+
+#define KP_MAXPOL 8
+#define KP_MAXATTR 64
+
+struct kpattr {
+	bool present;
+	uint32_t type;		/* NL_ATTR_TYPE_* */
+	uint64_t minu, maxu;
+	uint32_t minlen, maxlen;
+};
+
+struct kpolicies {
+	struct kpattr a[KP_MAXPOL][KP_MAXATTR];
+	int op_do[FPM_CMD_MAX + 1], op_dump[FPM_CMD_MAX + 1];
+	unsigned int msgs;
+};
+
+static void kp_attr(const struct nlattr *nest, struct kpattr *ka)
+{
+	const struct nlattr *a;
+
+	ka->present = true;
+	ka->maxlen = 0xffff;
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NL_POLICY_TYPE_ATTR_TYPE:
+			ka->type = mnl_attr_get_u32(a);
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
+			ka->minu = mnl_attr_get_u64(a);
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
+			ka->maxu = mnl_attr_get_u64(a);
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_LENGTH:
+			ka->minlen = mnl_attr_get_u32(a);
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_LENGTH:
+			ka->maxlen = mnl_attr_get_u32(a);
+			break;
+		}
+	}
+}
+
+static void kp_message(const struct nlmsghdr *nlh, struct kpolicies *kp)
+{
+	const struct nlattr *a, *b, *c;
+
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(a) == CTRL_ATTR_OP_POLICY) {
+			mnl_attr_for_each_nested(b, a) {
+				unsigned int cmd = mnl_attr_get_type(b);
+
+				if (cmd > FPM_CMD_MAX)
+					continue;
+				mnl_attr_for_each_nested(c, b) {
+					if (mnl_attr_get_type(c) == CTRL_ATTR_POLICY_DO)
+						kp->op_do[cmd] = (int)mnl_attr_get_u32(c);
+					else if (mnl_attr_get_type(c) == CTRL_ATTR_POLICY_DUMP)
+						kp->op_dump[cmd] = (int)mnl_attr_get_u32(c);
+				}
+			}
+		} else if (mnl_attr_get_type(a) == CTRL_ATTR_POLICY) {
+			mnl_attr_for_each_nested(b, a) {
+				unsigned int idx = mnl_attr_get_type(b);
+
+				if (idx >= KP_MAXPOL)
+					continue;
+				mnl_attr_for_each_nested(c, b) {
+					unsigned int t = mnl_attr_get_type(c);
+
+					if (t < KP_MAXATTR)
+						kp_attr(c, &kp->a[idx][t]);
+				}
+			}
+		}
+	}
+}
+
+static int kp_dump(struct nls *s, struct kpolicies *kp)
+{
+	uint8_t buf[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+	uint32_t seq = ++s->seq;
+	bool done = false;
+	unsigned int i;
+
+	memset(kp, 0, sizeof(*kp));
+	for (i = 0; i <= FPM_CMD_MAX; i++)
+		kp->op_do[i] = kp->op_dump[i] = -1;
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETPOLICY;
+	g->version = 2;
+	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, fam_id);
+	if (nls_send(s, buf, nlh->nlmsg_len) < 0)
+		return -errno;
+	while (!done) {
+		ssize_t n = nls_recv(s, rxbuf, sizeof(rxbuf), true);
+		const struct nlmsghdr *m = (const void *)rxbuf;
+		int rem = (int)n;
+
+		if (n < 0)
+			return (int)n;
+		for (; mnl_nlmsg_ok(m, rem); m = mnl_nlmsg_next(m, &rem)) {
+			if (m->nlmsg_seq != seq)
+				continue;
+			if (m->nlmsg_type == NLMSG_DONE)
+				done = true;
+			else if (m->nlmsg_type == NLMSG_ERROR)
+				return -nlerr(m);
+			else if (m->nlmsg_type == GENL_ID_CTRL) {
+				kp->msgs++;
+				kp_message(m, kp);
+			}
+		}
+	}
+	return 0;
+}
+
+/* What the oracle assumes for attribute @t of @pol, in policy-dump terms. */
+static bool kp_expect(const struct policy *pol, unsigned int t,
+		      struct kpattr *e)
+{
+	static const uint64_t tmax[] = { [PK_U8] = 0xff, [PK_U16] = 0xffff,
+					 [PK_U32] = 0xffffffffu };
+	const struct polent *pe;
+
+	memset(e, 0, sizeof(*e));
+	if (!pol || (int)t > pol->maxtype)
+		return false;
+	pe = &pol->e[t];
+	switch (pe->kind) {
+	case PK_U8:
+	case PK_U16:
+	case PK_U32:
+		e->type = pe->kind == PK_U8 ? NL_ATTR_TYPE_U8 :
+			  pe->kind == PK_U16 ? NL_ATTR_TYPE_U16 :
+			  NL_ATTR_TYPE_U32;
+		e->minu = pe->has_min ? pe->min : 0;
+		e->maxu = pe->has_max ? pe->max : tmax[pe->kind];
+		e->maxlen = 0xffff;	/* no length in the dump */
+		break;
+	case PK_BIN:
+		e->type = NL_ATTR_TYPE_BINARY;
+		e->minlen = pe->has_min ? pe->min : 0;
+		e->maxlen = pe->has_max ? pe->max : 0xffff;
+		break;
+	default:
+		return false;	/* unspec, reject: not dumped */
+	}
+	e->present = true;
+	return true;
+}
+
+/*
+ * Read the family's policies back from the kernel and compare them with
+ * the oracle's: a module whose policies changed makes this one check fail
+ * (saying which attribute), rather than thousands of mismatches.
+ */
+static bool check_policies(struct nls *s)
+{
+	static const struct {
+		uint8_t cmd;
+		bool dump;
+		const struct policy *pol;
+	} ops[] = {
+		{ FPM_CMD_MAP_ADD, false, &pol_map },
+		{ FPM_CMD_MAP_DEL, false, &pol_map },
+		{ FPM_CMD_MAP_GET, false, &pol_map },
+		{ FPM_CMD_MAP_GET, true, &pol_map },
+		{ FPM_CMD_MAP_FLUSH, false, NULL },
+		{ FPM_CMD_STATS_GET, false, NULL },
+		{ FPM_CMD_CONFIG_GET, false, NULL },
+		{ FPM_CMD_CONFIG_SET, false, &pol_cfg },
+	};
+	struct kpolicies *kp = calloc(1, sizeof(*kp));
+	unsigned int i, t, bad = 0;
+	int err;
+
+	if (!kp)
+		die("out of memory");
+	err = kp_dump(s, kp);
+	if (err) {
+		result("policy-oracle", false, "CTRL_CMD_GETPOLICY: %s",
+		       errname(abs(err)));
+		free(kp);
+		return false;
+	}
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		int idx = ops[i].dump ? kp->op_dump[ops[i].cmd] :
+			  kp->op_do[ops[i].cmd];
+
+		for (t = 1; t < KP_MAXATTR; t++) {
+			struct kpattr e, none = { 0 };
+			const struct kpattr *k = idx >= 0 && idx < KP_MAXPOL ?
+						 &kp->a[idx][t] : &none;
+			bool want = kp_expect(ops[i].pol, t, &e);
+
+			if (!want && !k->present)
+				continue;
+			if (want != k->present || e.type != k->type ||
+			    e.minu != k->minu || e.maxu != k->maxu ||
+			    e.minlen != k->minlen || e.maxlen != k->maxlen) {
+				bad++;
+				failf("policy of cmd %u%s, attribute %u: kernel %s type %u value %" PRIu64 "..%" PRIu64 " length %u..%u; oracle %s type %u value %" PRIu64 "..%" PRIu64 " length %u..%u",
+				      ops[i].cmd, ops[i].dump ? " (dump)" : "", t,
+				      k->present ? "takes it:" : "refuses it",
+				      k->type, k->minu, k->maxu, k->minlen,
+				      k->maxlen, want ? "takes it:" : "refuses it",
+				      e.type, e.minu, e.maxu, e.minlen, e.maxlen);
+			}
+		}
+	}
+	result("policy-oracle", !bad,
+	       "the family's policies (CTRL_CMD_GETPOLICY, %u messages) are the oracle's (%u differences; a difference means tests/fuzznl/fuzznl.c needs updating)",
+	       kp->msgs, bad);
+	free(kp);
+	return !bad;
+}
+
+/* ------------------------------------------------------------------ */
 /* batches: simulate (as netlink_rcv_skb walks a buffer), send, check   */
 /* ------------------------------------------------------------------ */
 
@@ -2627,6 +2854,7 @@ static int mode_seq(void)
 		die("cannot read the table");
 	note("start: %u mappings, strict %d, max_expect %u, map_max %u",
 	     m.count, m.strict, m.max_expect, m.map_max);
+	check_policies(&s);
 
 	fuzz_loop(&s, &c, opt.count, &st, reopen_default, 5000);
 	print_tally();
