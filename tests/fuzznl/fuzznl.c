@@ -2638,6 +2638,8 @@ static int batch_run(struct nls *s, struct batch *b, struct octx *c,
 /* ------------------------------------------------------------------ */
 
 #define BATCH_BUF (160 * 1024)
+/* room for every reply of a batch (forced as root, else rmem_max) */
+#define FUZZ_RCVBUF (4 << 20)
 
 static struct fmsg fm_scratch;
 
@@ -2757,7 +2759,7 @@ static void fuzz_loop(struct nls *s, struct octx *c, unsigned long count,
 static bool reopen_default(struct nls *s)
 {
 	nls_close(s);
-	return !nls_open(s, 0);
+	return !nls_open(s, FUZZ_RCVBUF);
 }
 
 static void print_tally(void)
@@ -2844,7 +2846,7 @@ static int mode_seq(void)
 	bool ok;
 
 	model_init(&m);
-	if (nls_open(&s, 0))
+	if (nls_open(&s, FUZZ_RCVBUF))
 		die("socket: %s", strerror(errno));
 	/* a known start: empty table, settings read back */
 	err = do_req(&s, &q, NULL, NULL);
@@ -2981,7 +2983,7 @@ static bool own_netns_run(unsigned long count)
 		return false;
 	}
 	model_init(&m);
-	if (nls_open(&s, 0) || model_from_kernel(&s, &m)) {
+	if (nls_open(&s, FUZZ_RCVBUF) || model_from_kernel(&s, &m)) {
 		result("userns-own-netns", false, "cannot read the new namespace's table");
 		return false;
 	}
@@ -3031,7 +3033,7 @@ static int mode_unpriv(void)
 		close(sp[0]);
 		if (drop_to_nobody())
 			die("cannot become nobody: %s", strerror(errno));
-		if (nls_open(&s, 0))
+		if (nls_open(&s, FUZZ_RCVBUF))
 			die("socket: %s", strerror(errno));
 		unpriv_fuzz(&s, share, "unpriv-nobody");
 		unpriv_fuzz(&inherited, share / 2,
@@ -3081,7 +3083,7 @@ static int mode_unpriv(void)
 		write_map(path, "deny");
 		write_map("/proc/self/uid_map", "0 0 1");
 		write_map("/proc/self/gid_map", "0 0 1");
-		if (nls_open(&s, 0))
+		if (nls_open(&s, FUZZ_RCVBUF))
 			die("socket: %s", strerror(errno));
 		unpriv_fuzz(&s, share, "unpriv-userns");
 		nls_close(&s);
