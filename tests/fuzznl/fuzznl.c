@@ -39,6 +39,8 @@
  *               the flushes (by their time intervals); dumps must list
  *               each mapping that exists throughout them exactly once
  *               unless flagged NLM_F_DUMP_INTR.
+ *   churn       phase A's writers alone for --seconds (something else,
+ *               e.g. portmapctl, lists the table meanwhile), same checks.
  *
  * Options:
  *   --seed N          PRNG seed (default: random; printed either way)
@@ -50,6 +52,9 @@
  *   --writers N --dumpers N   concurrent mode (default 3 and 2)
  *   --min-dumps N     concurrent phase A: the writers go on until the
  *                     dumpers made N dumps (default 400)
+ *   --seconds N       churn mode: how long the writers run at most
+ *                     (default 30)
+ *   --stop-file FILE  churn mode: the writers stop when FILE exists
  *   --corrupt-model   add a mapping to the model before the final check
  *                     (self-test: the check must then fail)
  *   --timeout SEC     give up waiting for a reply (default 60)
@@ -2798,9 +2803,11 @@ static struct {
 	const char *config_path;
 	unsigned int writers, dumpers;
 	unsigned long min_dumps;
+	unsigned int seconds;
+	const char *stop_file;
 	bool corrupt;
 } opt = { .count = 10000, .bulk = 50000, .writers = 3, .dumpers = 2,
-	  .min_dumps = 400 };
+	  .min_dumps = 400, .seconds = 30 };
 
 static void write_outputs(const struct model *m)
 {
@@ -3512,6 +3519,7 @@ struct shared {
 	unsigned long fails[16];
 	/* dumpers */
 	unsigned long min_dumps;	/* writers go on until this many */
+	uint64_t deadline;		/* ... and until then (churn mode) */
 	unsigned long dumps, parts, intr, lost, dup, unordered;
 	unsigned long foreign;
 	/* flusher */
@@ -3522,10 +3530,22 @@ struct shared {
 	uint32_t cfg_maxexp;
 	/* writers */
 	unsigned int nops[CC_MAXW];
-	struct oprec ops[CC_MAXW][40000];
+	struct oprec ops[CC_MAXW][120000];
 };
 
 static struct shared *sh;
+/* churn mode: writers only, for opt.seconds; results named "churn-*" */
+static bool cc_churn;
+
+/*
+ * Churn mode's universe: 4 ports with long chains, half of each chain
+ * stable (198.51.100.1..48), the rest 24 IPv4 hosts per writer
+ * (203.0.113.30w+1..): a lister's dump parts end inside chains that the
+ * writers keep changing.
+ */
+#define CH_NPORTS 4
+#define CH_STABLE 48
+#define CH_PERW 24
 
 /* The writer keys: per port a wildcard (writer port % W) and per writer
  * one IPv4 and one IPv6 host; the stable key is 198.51.100.1 on each. */
@@ -3533,6 +3553,8 @@ static unsigned int cc_nkeys(unsigned int w)
 {
 	unsigned int n = 0, i;
 
+	if (cc_churn)
+		return CH_NPORTS * CH_PERW;
 	for (i = 0; i < CC_NPORTS; i++)
 		n += 2 + ((i % opt.writers) == w);
 	return n;
@@ -3543,6 +3565,14 @@ static void cc_key(unsigned int w, unsigned int idx, struct key *k)
 	unsigned int i;
 
 	memset(k, 0, sizeof(*k));
+	if (cc_churn) {
+		k->port = (uint16_t)(CC_PORT0 + idx / CH_PERW);
+		k->family = AF_INET;
+		k->addr[0] = 203;
+		k->addr[2] = 113;
+		k->addr[3] = (uint8_t)(w * 30 + idx % CH_PERW + 1);
+		return;
+	}
 	for (i = 0; i < CC_NPORTS; i++) {
 		unsigned int n = 2 + ((i % opt.writers) == w);
 
@@ -3566,15 +3596,20 @@ static void cc_key(unsigned int w, unsigned int idx, struct key *k)
 	}
 }
 
+static unsigned int cc_nstable(void)
+{
+	return cc_churn ? CH_NPORTS * CH_STABLE : CC_NPORTS;
+}
+
 static void cc_stable_key(unsigned int i, struct key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->port = (uint16_t)(CC_PORT0 + i);
+	k->port = (uint16_t)(CC_PORT0 + (cc_churn ? i / CH_STABLE : i));
 	k->family = AF_INET;
 	k->addr[0] = 198;
 	k->addr[1] = 51;
 	k->addr[2] = 100;
-	k->addr[3] = 1;
+	k->addr[3] = (uint8_t)(cc_churn ? i % CH_STABLE + 1 : 1);
 }
 
 /* Does @k belong to the concurrent universe? */
@@ -3645,7 +3680,8 @@ static void cc_writer(unsigned int w, unsigned long nops)
 	if (nls_open(&s, 0))
 		die("socket");
 	cc_wait_go();
-	for (i = 0; (i < nops || sh->dumps < sh->min_dumps) &&
+	for (i = 0; (i < nops || sh->dumps < sh->min_dumps ||
+		     now_ns() < sh->deadline) &&
 		    sh->nops[w] < ARRAY_SIZE(sh->ops[0]); i++) {
 		struct oprec *r = &sh->ops[w][sh->nops[w]];
 		unsigned int idx = rn(nk), x = rn(100);
@@ -3655,6 +3691,9 @@ static void cc_writer(unsigned int w, unsigned long nops)
 		int e;
 
 		cc_key(w, idx, &k);
+		/* churn mode: leave the CPU to the lister now and then */
+		if (cc_churn && chance(50))
+			usleep(rn(2000));
 		if (x < 5) {
 			uint8_t buf[4096];
 			struct pred p;
@@ -4004,6 +4043,8 @@ static int cc_phase(const char *name, bool flusher, bool stable,
 	sh->cfg_strict = m->strict;
 	sh->cfg_maxexp = m->max_expect;
 	sh->min_dumps = stable && opt.dumpers ? opt.min_dumps : 0;
+	if (cc_churn)
+		sh->deadline = now_ns() + (uint64_t)opt.seconds * 1000000000u;
 	fflush(stdout);
 	for (w = 0; w < opt.writers; w++)
 		if (!(pids[np++] = fork()))
@@ -4011,14 +4052,23 @@ static int cc_phase(const char *name, bool flusher, bool stable,
 	for (i = 0; i < opt.dumpers; i++)
 		if (!(pids[np++] = fork()))
 			cc_dumper(i, stable);
-	if (!(pids[np++] = fork()))
+	if (!cc_churn && !(pids[np++] = fork()))
 		cc_config();
-	if (!(pids[np++] = fork()))
+	if (!cc_churn && !(pids[np++] = fork()))
 		cc_unpriv();
 	if (flusher && !(pids[np++] = fork()))
 		cc_flusher();
 	t0 = now_ns();
 	sh->go = 1;
+	if (cc_churn) {
+		note("churn: ready, %u writers for %u s at most", opt.writers,
+		     opt.seconds);
+		/* until the lister says it is done (or the time is up) */
+		while (opt.stop_file && access(opt.stop_file, F_OK) &&
+		       now_ns() < sh->deadline)
+			usleep(100000);
+		sh->deadline = 0;
+	}
 	for (i = 0; i < opt.writers; i++)
 		wait_child(pids[i], "concurrent-writer");
 	sh->stop = 1;
@@ -4058,20 +4108,22 @@ static int cc_phase(const char *name, bool flusher, bool stable,
 		}
 	}
 	if (flusher && sh->nflush)
-		for (i = 0; i < CC_NPORTS; i++) {
+		for (i = 0; i < cc_nstable(); i++) {
 			struct key k;
 
 			cc_stable_key(i, &k);
 			model_del(m, &k);
 		}
-	result(flusher ? "concurrent-B-writers-linearizable" :
+	result(cc_churn ? "churn-writers-linearizable" : flusher ?
+	       "concurrent-B-writers-linearizable" :
 	       "concurrent-A-writers-linearizable", !violations,
 	       "every add/del/get result consistent with the writer's own history%s (%lu violations)",
 	       flusher ? " and the flushes" : "", violations);
-	result(flusher ? "concurrent-B-children" : "concurrent-A-children",
+	result(cc_churn ? "churn-children" : flusher ? "concurrent-B-children" :
+	       "concurrent-A-children",
 	       !fails, "%lu mismatches in the children (replies, settings read back, unprivileged EPERM, dump contents)",
 	       fails);
-	if (stable)
+	if (stable && opt.dumpers)
 		result("concurrent-A-dump-consistency", !sh->lost && !sh->dup,
 		       "%lu complete dumps under churn: %lu missed or repeated a mapping that existed throughout, %lu listed a mapping twice, without NLM_F_DUMP_INTR (%lu flagged)",
 		       sh->dumps, sh->lost, sh->dup, sh->intr);
@@ -4099,7 +4151,8 @@ static int cc_phase(const char *name, bool flusher, bool stable,
 	if (nls_open(&s, 0))
 		die("socket");
 	ok = verify_model(&s, m, name, true);
-	result(flusher ? "concurrent-B-table" : "concurrent-A-table", ok,
+	result(cc_churn ? "churn-table" : flusher ? "concurrent-B-table" :
+	       "concurrent-A-table", ok,
 	       "table (%u mappings) and settings (strict %d, max_expect %u) as the acknowledged results say",
 	       m->count, m->strict, m->max_expect);
 	nls_close(&s);
@@ -4127,7 +4180,7 @@ static int mode_concurrent(void)
 	if (do_req(&s, &q, NULL, NULL) || model_from_kernel(&s, &m))
 		die("cannot flush and read the table");
 	/* the stable mappings: nobody touches them in phase A */
-	for (i = 0; i < CC_NPORTS; i++) {
+	for (i = 0; i < cc_nstable(); i++) {
 		struct key k;
 		struct req a = { .cmd = FPM_CMD_MAP_ADD, .key = &k,
 				 .strict = -1, .max_expect = -1 };
@@ -4142,6 +4195,11 @@ static int mode_concurrent(void)
 	nops = opt.count * 6 / 10 / 2 / opt.writers + 1;
 	if (nops > ARRAY_SIZE(sh->ops[0]))
 		nops = ARRAY_SIZE(sh->ops[0]);
+	if (cc_churn) {
+		cc_phase("churn", false, true, &m, 0);
+		write_outputs(&m);
+		return 0;
+	}
 	cc_phase("phase A (no flush)", false, true, &m, nops);
 	cc_phase("phase B (with flushes)", true, false, &m, nops);
 	if (opt.corrupt) {
@@ -4154,6 +4212,18 @@ static int mode_concurrent(void)
 	}
 	write_outputs(&m);
 	return 0;
+}
+
+/*
+ * Writers churn the concurrent universe (the stable mappings stay) for
+ * --seconds; meanwhile something else lists the table (the suite runs
+ * portmapctl map list in a loop).  Then the usual checks.
+ */
+static int mode_churn(void)
+{
+	opt.dumpers = 0;
+	cc_churn = true;
+	return mode_concurrent();
 }
 
 /* ------------------------------------------------------------------ */
@@ -4210,9 +4280,11 @@ static int mode_dry(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fuzznl seq|unpriv|huge|concurrent [--seed N] [--count N]\n"
+		"usage: fuzznl seq|unpriv|huge|concurrent|churn|dry [--seed N] [--count N]\n"
 		"       [--bulk N] [--model FILE] [--config FILE] [--writers N]\n"
-		"       [--dumpers N] [--min-dumps N] [--corrupt-model] [--timeout SEC]\n"
+		"       [--dumpers N] [--min-dumps N] [--seconds N] [--stop-file F]\n"
+		"       [--corrupt-model]"
+" [--timeout SEC]\n"
 		"       [-v]      (dry: generate and predict only)\n");
 	exit(2);
 }
@@ -4229,6 +4301,8 @@ int main(int argc, char **argv)
 		{ "dumpers", required_argument, NULL, 'd' },
 		{ "corrupt-model", no_argument, NULL, 'X' },
 		{ "min-dumps", required_argument, NULL, 'D' },
+		{ "seconds", required_argument, NULL, 'S' },
+		{ "stop-file", required_argument, NULL, 'F' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -4268,6 +4342,12 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			opt.min_dumps = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			opt.seconds = (unsigned int)atoi(optarg);
+			break;
+		case 'F':
+			opt.stop_file = optarg;
 			break;
 		case 't':
 			rcv_timeout = atoi(optarg);
@@ -4324,6 +4404,8 @@ int main(int argc, char **argv)
 		rc = mode_huge();
 	else if (!strcmp(opt.mode, "concurrent"))
 		rc = mode_concurrent();
+	else if (!strcmp(opt.mode, "churn"))
+		rc = mode_churn();
 	else
 		usage();
 	n_sent += shc->sent;
