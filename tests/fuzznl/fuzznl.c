@@ -119,6 +119,9 @@
 /* ------------------------------------------------------------------ */
 
 static uint16_t fam_id;
+/* MAP_ADD refuses hosts that can never be a server (multicast, loopback,
+ * unspecified, broadcast, IPv4-mapped, link-local): found by a probe */
+static bool host_refusal;
 static bool genl_split_ops;	/* >= 6.2: DUMP on a doit-only command is
 				 * EOPNOTSUPP before the permission check */
 static unsigned long n_fail;
@@ -1882,6 +1885,26 @@ static int oracle_attrs(const uint8_t *p, int len, const struct policy *pol,
 	return rem > 0 ? -EINVAL : 0;
 }
 
+/* fpm_host_unusable(): MAP_ADD refuses these hosts (EINVAL). */
+static bool oracle_host_unusable(const struct key *k)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[16];
+	const uint8_t *a = k->addr;
+
+	if (k->family == AF_INET)
+		return (a[0] & 0xf0) == 0xe0 || a[0] == 127 ||
+		       !memcmp(a, zero, 4) ||
+		       (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255) ||
+		       (a[0] == 169 && a[1] == 254);
+	if (k->family == AF_INET6)
+		return a[0] == 0xff ||				/* multicast */
+		       (!memcmp(a, zero, 15) && a[15] <= 1) ||	/* ::, ::1 */
+		       !memcmp(a, mapped, 12) ||		/* ::ffff:0:0/96 */
+		       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);	/* fe80::/10 */
+	return false;
+}
+
 /* fpm_parse_key() */
 static int oracle_key(const struct tb *tb, struct key *k)
 {
@@ -2024,13 +2047,20 @@ static void oracle_msg(const uint8_t *m, uint32_t len, struct pred *p,
 			return;
 		}
 		p->key = k;
+		if (cmd == FPM_CMD_MAP_ADD && host_refusal &&
+		    oracle_host_unusable(&k)) {
+			p->err = EINVAL;
+			return;
+		}
 		if (!c->m) {
 			p->kind = P_STATE;
 			return;
 		}
 		if (cmd == FPM_CMD_MAP_ADD) {
 			p->changes = true;
-			if (model_has(c->m, &k))
+			if (host_refusal && oracle_host_unusable(&k))
+				p->err = EINVAL;
+			else if (model_has(c->m, &k))
 				p->err = EEXIST;
 			else if (c->m->count >= c->m->map_max)
 				p->err = ENOSPC;
@@ -4277,6 +4307,29 @@ static int mode_dry(void)
 
 /* ------------------------------------------------------------------ */
 
+/* Does MAP_ADD refuse unusable hosts?  Ask once (and undo the add). */
+static void probe_host_refusal(void)
+{
+	struct key k = { .port = 1, .family = AF_INET,
+			 .addr = { 255, 255, 255, 255 } };
+	struct req a = { .cmd = FPM_CMD_MAP_ADD, .key = &k, .strict = -1,
+			 .max_expect = -1 };
+	struct req d = { .cmd = FPM_CMD_MAP_DEL, .key = &k, .strict = -1,
+			 .max_expect = -1 };
+	struct nls s;
+	int e;
+
+	if (nls_open(&s, 0))
+		return;
+	e = do_req(&s, &a, NULL, NULL);
+	host_refusal = e == EINVAL;
+	if (!e)
+		do_req(&s, &d, NULL, NULL);
+	nls_close(&s);
+	note("MAP_ADD %s unusable host addresses (probe: %s)",
+	     host_refusal ? "refuses" : "takes", errname(e < 0 ? -e : e));
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -4395,6 +4448,7 @@ int main(int argc, char **argv)
 		die("generic netlink family %s not found (%s): module not loaded?",
 		    FTP_PORTMAP_GENL_NAME, strerror(-rc));
 	note("family %s id %u", FTP_PORTMAP_GENL_NAME, fam_id);
+	probe_host_refusal();
 
 	if (!strcmp(opt.mode, "seq"))
 		rc = mode_seq();
