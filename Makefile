@@ -6,18 +6,28 @@
 #   make check           install test dependencies, build, run every suite
 #   make demo            FTP through NAT on a non-standard port, narrated
 #   make unit | fuzz FUZZ_SECONDS=N | bench-parser | bench | checkpatch
-#   make install         module into /lib/modules, portmapctl into PREFIX
+#   make install         module, portmapctl, man page, bash completion,
+#                        systemd unit and modules-load.d entry; honours
+#                        DESTDIR and INSTALL_MOD_PATH (no depmod then)
+#   make deb             ftp-portmap-dkms and portmapctl .debs in build/deb/
 
 # Kernel build directory: the running kernel's, else the newest installed.
 KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	if [ -d "$$d" ]; then echo "$$d"; else \
 	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1; fi)
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+MODULESLOADDIR ?= /usr/lib/modules-load.d
+# A staged install (DESTDIR or INSTALL_MOD_PATH) runs no depmod.
+INSTALL_MOD_PATH ?= $(DESTDIR)
 FUZZ_SECONDS ?= 30
 export KDIR
 
 .PHONY: all module cli fuzznl unit fuzz bench-parser bench check demo deps \
-	install install-module install-cli checkpatch clean
+	install install-module install-cli install-systemd install-modules-load checkpatch clean \
+	deb
 
 all: module cli fuzznl
 
@@ -57,14 +67,44 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh
 
-install: install-module install-cli
+install: install-module install-cli install-systemd install-modules-load
 
 install-module: module
+ifeq ($(strip $(INSTALL_MOD_PATH)),)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) 2>/dev/null || depmod -a
+else
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
+		INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH)) DEPMOD=/bin/true
+endif
 
 install-cli: cli
-	$(MAKE) -C tools/portmapctl install PREFIX=$(PREFIX)
+	$(MAKE) -C tools/portmapctl install PREFIX=$(PREFIX) SBINDIR=$(SBINDIR) \
+		DESTDIR=$(DESTDIR)
+
+# The unit (paths filled in from SBINDIR) and the modules-load.d entry
+# (which goes with the module: the ftp-portmap-dkms package).
+install-systemd:
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		-e 's|@CONFFILE@|$(SYSCONFDIR)/ftp-portmap.conf|g' \
+		packaging/ftp-portmap.service.in \
+		>$(DESTDIR)$(UNITDIR)/ftp-portmap.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ftp-portmap.service
+
+install-modules-load:
+	install -d $(DESTDIR)$(MODULESLOADDIR)
+	install -m 0644 packaging/modules-load.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/ftp-portmap.conf
+
+# The .debs, built from a copy of the tree (dpkg-buildpackage writes to
+# the parent directory of the source).
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -z 2>/dev/null | xargs -0 -I{} cp --parents {} build/deb/src/ || \
+		tar --exclude=./build --exclude=./.git -cf - . | tar -C build/deb/src -xf -
+	cd build/deb/src && dpkg-buildpackage -us -uc -b
+	ls -l build/deb/*.deb
 
 checkpatch:
 	scripts/checkpatch.sh
@@ -72,6 +112,7 @@ checkpatch:
 clean:
 	-[ -n "$(KDIR)" ] && [ -d "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/portmapctl clean
+	rm -rf build/deb
 	$(MAKE) -C tests/unit clean
 	$(MAKE) -C tests/fuzznl clean
 	$(MAKE) -C tests/fuzz clean

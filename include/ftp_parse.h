@@ -136,10 +136,229 @@ void fp_parse_line(const char *line, fp_size len, enum fp_dir dir,
 		   struct fp_line *out);
 
 /*
+ * fp_parse_lf - fp_parse_line() for a line known to end at its first LF:
+ * @len >= 1 bytes, the last one LF and no LF before it.  The same result,
+ * without the search for the LF (the stream engine has found it).
+ */
+void fp_parse_lf(const char *line, fp_size len, enum fp_dir dir,
+		 struct fp_line *out);
+
+/*
  * fp_line_len - length of the first line in @buf including its LF, or 0
  * when @buf holds no LF.
  */
 fp_size fp_line_len(const char *buf, fp_size len);
+
+/* Word-at-a-time constants, for any width of unsigned long. */
+#define FP_WSIZE	sizeof(unsigned long)
+#define FP_ONES		(~0UL / 0xff)
+#define FP_HIGHS	(FP_ONES << 7)
+#define FP_LOWS		(~FP_HIGHS)
+#define FP_LFS		(FP_ONES * '\n')
+
+/*
+ * Where the first byte of a loaded word lands: 1 in its lowest byte
+ * (little endian), 2 in its highest (big endian), 0 unknown (the word
+ * loops then fall back to a byte at a time).
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FP_WORD_ORDER	1
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FP_WORD_ORDER	2
+#else
+#define FP_WORD_ORDER	0
+#endif
+
+/*
+ * A word of the buffer at any alignment.  __builtin_memcpy() is the
+ * compiler's, not the C library's: one load on x86 and arm64, byte loads
+ * where unaligned loads are not allowed.
+ */
+static inline unsigned long fp_load(const unsigned char *p)
+{
+	unsigned long w;
+
+	__builtin_memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/*
+ * fp_find_lf - offset of the first LF in @buf, or @len when there is none.
+ * A word at a time: (x - 0x01..01) & ~x & 0x80..80 is non-zero iff a byte
+ * of x is zero, and its lowest set bit is in the first zero byte (only
+ * bytes after a zero byte can be flagged falsely).  Never reads outside
+ * the buffer.  Inline: the stream engine calls it for every line.
+ */
+static inline fp_size fp_find_lf(const char *buf, fp_size len)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	fp_size i = 0;
+
+	while (len - i >= FP_WSIZE) {
+		unsigned long w = fp_load(p + i) ^ FP_LFS;
+		unsigned long m = (w - FP_ONES) & ~w & FP_HIGHS;
+
+		if (m) {
+#if FP_WORD_ORDER == 1
+			return i + (__builtin_ctzl(m) >> 3);
+#else
+			break;
+#endif
+		}
+		i += FP_WSIZE;
+	}
+	for (; i < len; i++)
+		if (p[i] == '\n')
+			return i;
+	return len;
+}
+
+/*
+ * Exact byte masks: the high bit of every byte of a word that matches, and
+ * no other bit (unlike the test in fp_find_lf(), no byte is flagged
+ * falsely, so every flag can be used, in either byte order).
+ *
+ * fp_zero_mask: the zero bytes of @x.  (x & 0x7f..7f) + 0x7f..7f sets a
+ * byte's high bit iff its low seven bits are not all zero, and carries
+ * into no other byte; or'ed with x, iff the byte is not zero.
+ */
+static inline unsigned long fp_zero_mask(unsigned long x)
+{
+	return ~(((x & FP_LOWS) + FP_LOWS) | x) & FP_HIGHS;
+}
+
+/* The LF bytes of @w. */
+static inline unsigned long fp_lf_mask(unsigned long w)
+{
+	return fp_zero_mask(w ^ FP_LFS);
+}
+
+/*
+ * fp_lf_hint - LF candidates of @w, for a scan that takes them in memory
+ * order and checks each byte it takes: every LF is flagged and the first
+ * flag is exact, later ones may not be.  Little endian: the bytes below 11
+ * (LF is 10), (w - 0x0b..0b) & ~w & 0x80..80, two operations fewer than
+ * fp_lf_mask() (no xor); the borrow of a flagged byte may flag the next
+ * one too, never an earlier one.  Elsewhere: fp_lf_mask().
+ */
+static inline unsigned long fp_lf_hint(unsigned long w)
+{
+#if FP_WORD_ORDER == 1
+	return (w - FP_ONES * 11) & ~w & FP_HIGHS;
+#else
+	return fp_lf_mask(w);
+#endif
+}
+
+#if FP_WORD_ORDER
+/* Offset in the word of the first flagged byte of a non-zero mask. */
+static inline unsigned int fp_mask_first(unsigned long m)
+{
+#if FP_WORD_ORDER == 1
+	return (unsigned int)__builtin_ctzl(m) >> 3;
+#else
+	return (unsigned int)__builtin_clzl(m) >> 3;
+#endif
+}
+
+/* Offset in the word of the last flagged byte of a non-zero mask. */
+static inline unsigned int fp_mask_last(unsigned long m)
+{
+#if FP_WORD_ORDER == 1
+	return (unsigned int)(FP_WSIZE - 1) - ((unsigned int)__builtin_clzl(m) >> 3);
+#else
+	return (unsigned int)(FP_WSIZE - 1) - ((unsigned int)__builtin_ctzl(m) >> 3);
+#endif
+}
+
+/* The mask without its first flag. */
+static inline unsigned long fp_mask_next(unsigned long m)
+{
+#if FP_WORD_ORDER == 1
+	return m & (m - 1);
+#else
+	return m & ~(~(~0UL >> 1) >> __builtin_clzl(m));
+#endif
+}
+/* The mask with the flags of its first @k bytes only (0 < @k < FP_WSIZE). */
+static inline unsigned long fp_mask_upto(unsigned long m, unsigned int k)
+{
+#if FP_WORD_ORDER == 1
+	return m & ~(~0UL << 8 * k);
+#else
+	return m & ~(~0UL >> 8 * k);
+#endif
+}
+#endif /* FP_WORD_ORDER */
+
+/* The first four bytes of a line as a number, b0 lowest, in any order. */
+#define FP_W4(a, b, c, d) \
+	((fp_u32)(a) | (fp_u32)(b) << 8 | (fp_u32)(c) << 16 | (fp_u32)(d) << 24)
+
+static inline fp_u32 fp_first4(const char *line)
+{
+	const unsigned char *b = (const unsigned char *)line;
+
+	return FP_W4(b[0], b[1], b[2], b[3]);
+}
+
+/* The first letters of the commands of interest, one bit each from 'a'. */
+#define FP_FIRST_LETTERS \
+	(1U << ('a' - 'a') | 1U << ('c' - 'a') | 1U << ('e' - 'a') | \
+	 1U << ('p' - 'a'))
+
+/*
+ * fp_quick4 - can a line whose first four bytes are @w (fp_first4()) be a
+ * line of interest?  0: fp_parse_line() would say FP_K_OTHER whatever
+ * follows; 1: it may not.  A few instructions, for the stream engine's
+ * common path (lines of no interest only count for command/reply pairing).
+ */
+static inline int fp_quick4(fp_u32 w, enum fp_dir dir)
+{
+	if (dir == FP_DIR_SERVER) {
+		w &= 0xffffff;
+		return w == FP_W4('2', '2', '7', 0) ||
+		       w == FP_W4('2', '2', '9', 0) ||
+		       w == FP_W4('2', '3', '4', 0);
+	}
+	/*
+	 * Letters to lower case; other bytes change, but match no word.  The
+	 * first letter alone rules out most lines: it must be a, c, e or p.
+	 */
+	w |= 0x20202020;
+	if ((w & 0xff) - 'a' > 'p' - 'a' ||
+	    !(FP_FIRST_LETTERS >> ((w & 0xff) - 'a') & 1))
+		return 0;
+	return w == FP_W4('p', 'o', 'r', 't') || w == FP_W4('e', 'p', 'r', 't') ||
+	       w == FP_W4('p', 'a', 's', 'v') || w == FP_W4('e', 'p', 's', 'v') ||
+	       w == FP_W4('a', 'u', 't', 'h') ||
+	       (w & 0xffffff) == FP_W4('c', 'c', 'c', 0);
+}
+
+/*
+ * fp_bare4 - for a client line of @n bytes (up to and including its first
+ * LF) whose first four bytes are @w (fp_first4()): FP_K_PASV or FP_K_EPSV
+ * when it is that command alone, "PASV" LF or "PASV" CR LF in any case
+ * (fp_parse_line() says the same, with FP_EPSV_NONE for EPSV); else
+ * FP_K_OTHER.  The commands of interest clients send most.
+ */
+static inline enum fp_kind fp_bare4(fp_u32 w, const char *line, fp_size n)
+{
+	if (n == 6 ? line[4] != '\r' : n != 5)
+		return FP_K_OTHER;
+	w |= 0x20202020;
+	if (w == FP_W4('p', 'a', 's', 'v'))
+		return FP_K_PASV;
+	return w == FP_W4('e', 'p', 's', 'v') ? FP_K_EPSV : FP_K_OTHER;
+}
+
+/* fp_quick - fp_quick4() for a line of @n bytes; lines under four: 1. */
+static inline int fp_quick(const char *line, fp_size n, enum fp_dir dir)
+{
+	if (n < 4)
+		return n != 0;
+	return fp_quick4(fp_first4(line), dir);
+}
 
 /*
  * Scanning a buffer: every complete line, in order.

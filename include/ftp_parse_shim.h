@@ -11,6 +11,7 @@
 typedef u8 fp_u8;
 typedef u16 fp_u16;
 typedef u32 fp_u32;
+typedef u64 fp_u64;
 #define fp_size size_t
 #else
 #include <stddef.h>
@@ -18,6 +19,7 @@ typedef u32 fp_u32;
 typedef uint8_t fp_u8;
 typedef uint16_t fp_u16;
 typedef uint32_t fp_u32;
+typedef uint64_t fp_u64;
 #define fp_size size_t
 #endif
 

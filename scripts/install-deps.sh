@@ -17,6 +17,10 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential pkg-config libmnl-dev libnftables-dev
+	# portmapctl: JSON (jansson, as libnftables) and ctnetlink (conn list)
+	libjansson-dev libnetfilter-conntrack-dev
+	# packaging: DKMS, make deb, the completion test
+	dkms dh-dkms debhelper dpkg-dev bash-completion
 	linux-image-amd64 linux-headers-amd64
 	# checkpatch.pl comes with the kernel source
 	linux-source-6.1

@@ -7,8 +7,10 @@
  * destination port as the client sent it, or as the server receives it
  * after DNAT, is in the namespace's table (and the mapping's host, if it
  * has one, is the destination before or after DNAT), the helper is
- * attached - unless the connection already has a helper.  The hooks are
- * registered only while the namespace has mappings.
+ * attached - unless the connection already has a helper.  A second hook,
+ * before DNAT, NATs data connections whose expectation was synchronised
+ * without its NAT part (fpm_related_hook).  The hooks are registered only
+ * while the namespace has mappings.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,27 +20,24 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_nat.h>
 
 #include "ftp_portmap.h"
 #include "helper.h"
 
-/* Host-specific beats wildcard; among equals, the first asked wins. */
-static struct fpm_map *fpm_better(struct fpm_map *a, struct fpm_map *b)
-{
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	return (!a->key.family && b->key.family) ? b : a;
-}
-
-static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct)
+/*
+ * The mapping for @ct, if any: host-specific beats wildcard; among equals
+ * the destination as the client sent it beats the one after DNAT.  *@sel
+ * records where in the tuple its key is (struct fpm_help_data.sel).
+ */
+static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct,
+				 u8 *sel)
 {
 	const struct nf_conntrack_tuple *orig, *reply;
 	const union nf_inet_addr *addr[2];
-	struct fpm_map *best = NULL;
-	u16 port[2];
+	struct fpm_map *best = NULL, *m;
 	u8 family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
+	u16 port[2];
 	int i, j;
 
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
@@ -55,11 +54,16 @@ static struct fpm_map *fpm_match(struct fpm_net *fn, const struct nf_conn *ct)
 		for (j = 0; j < 2; j++) {
 			if (j && nf_inet_addr_cmp(addr[0], addr[1]))
 				break;
-			best = fpm_better(best, fpm_map_lookup(fn, port[i],
-							       family,
-							       addr[j]));
-			if (best && best->key.family)
+			m = fpm_map_lookup(fn, port[i], family, addr[j]);
+			if (!m || (best && (best->key.family || !m->key.family)))
+				continue;
+			best = m;
+			*sel = FPM_SEL_MAPPED | (i ? FPM_SEL_PORT_REPLY : 0);
+			if (m->key.family) {
+				*sel |= FPM_SEL_HOST |
+					(j ? FPM_SEL_ADDR_REPLY : 0);
 				return best;
+			}
 		}
 	}
 	return best;
@@ -71,7 +75,7 @@ static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
 	struct fpm_net *fn = priv;
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct;
-	struct fpm_map *m;
+	u8 sel = 0;
 
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct) ||
@@ -79,14 +83,69 @@ static unsigned int fpm_attach_hook(void *priv, struct sk_buff *skb,
 	    test_bit(IPS_HELPER_BIT, &ct->status) || ct->master)
 		return NF_ACCEPT;
 
-	m = fpm_match(fn, ct);
-	if (m)
-		fpm_helper_attach(fn, ct, m);
+	if (fpm_match(fn, ct, &sel))
+		fpm_helper_attach(fn, ct, sel);
+	return NF_ACCEPT;
+}
+
+/*
+ * A data connection whose expectation came without its NAT part: one a
+ * conntrack synchroniser (conntrackd) created through ctnetlink on a
+ * backup router, which Debian's libnetfilter_conntrack sends without
+ * CTA_EXPECT_NAT and CTA_EXPECT_FN.  NAT it the way the expectation's
+ * expectfn (nf_nat_follow_master) would have, from what the backup has:
+ * its master's NAT and its own tuple.  Only when it heads for the peer of
+ * the NATed control connection (not a loose-mode third party), and only
+ * before the nat table decides anything for it.
+ */
+static unsigned int fpm_related_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	const struct nf_conntrack_tuple *t, *m;
+	struct nf_nat_range2 range = {};
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct, *master;
+	int dir;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_RELATED || nf_ct_is_confirmed(ct) ||
+	    nf_ct_protonum(ct) != IPPROTO_TCP || !ct->master ||
+	    nf_nat_initialized(ct, NF_NAT_MANIP_SRC) ||
+	    nf_nat_initialized(ct, NF_NAT_MANIP_DST))
+		return NF_ACCEPT;
+	master = ct->master;
+	if (!(master->status & IPS_NAT_MASK) || !fpm_helps(master))
+		return NF_ACCEPT;
+	t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	for (dir = 0; dir < IP_CT_DIR_MAX; dir++) {
+		m = &master->tuplehash[dir].tuple;
+		if (nf_inet_addr_cmp(&t->src.u3, &m->src.u3) &&
+		    nf_inet_addr_cmp(&t->dst.u3, &m->dst.u3))
+			break;
+	}
+	if (dir == IP_CT_DIR_MAX)
+		return NF_ACCEPT;
+	m = &master->tuplehash[!dir].tuple;
+	/* The source as the master's peer sees the initiator. */
+	range.flags = NF_NAT_RANGE_MAP_IPS;
+	range.min_addr = range.max_addr = m->dst.u3;
+	if (nf_nat_setup_info(ct, &range, NF_NAT_MANIP_SRC) != NF_ACCEPT)
+		return NF_DROP;
+	/* The destination: the peer itself, on the port that was expected. */
+	range.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
+	range.min_addr = range.max_addr = m->src.u3;
+	range.min_proto.tcp.port = t->dst.u.tcp.port;
+	range.max_proto = range.min_proto;
+	if (nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST) != NF_ACCEPT)
+		return NF_DROP;
+	fpm_stat_inc(priv, FPM_STAT_RELATED_NAT);
 	return NF_ACCEPT;
 }
 
 /* After DNAT has chosen the real server, before filtering and SNAT. */
-#define FPM_HOOK_PRIO	(NF_IP_PRI_NAT_DST + 1)
+#define FPM_HOOK_PRIO		(NF_IP_PRI_NAT_DST + 1)
+/* Before the nat table's DNAT. */
+#define FPM_RELATED_PRIO	(NF_IP_PRI_NAT_DST - 1)
 
 static const struct nf_hook_ops fpm_attach_ops[] = {
 	{
@@ -112,6 +171,18 @@ static const struct nf_hook_ops fpm_attach_ops[] = {
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
 		.priority = FPM_HOOK_PRIO,
+	},
+	{
+		.hook = fpm_related_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = FPM_RELATED_PRIO,
+	},
+	{
+		.hook = fpm_related_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = FPM_RELATED_PRIO,
 	},
 };
 

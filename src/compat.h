@@ -8,6 +8,7 @@
 #define FPM_COMPAT_H
 
 #include <net/genetlink.h>
+#include <net/netfilter/nf_conntrack_expect.h>
 
 /*
  * Kbuild passes the target kernel's version and patch level (see Kbuild):
@@ -38,5 +39,29 @@
  * take a struct nf_ct_iter_data; only module exit iterates, through
  * nf_ct_iterate_destroy(), whose signature did not change since 4.14.
  */
+
+/* 6.10 dropped the source argument of __assign_str() in trace events. */
+#if FPM_SINCE(6, 10)
+#define fpm_assign_str(field, src)	__assign_str(field)
+#else
+#define fpm_assign_str(field, src)	__assign_str(field, src)
+#endif
+
+/*
+ * Expectation helpers.  Kernels with nf_conntrack_expect.assign_helper
+ * (6.1.y stable and 6.12 have it; detected by Kbuild, see
+ * FPM_HAVE_EXP_ASSIGN_HELPER there, because stable backports make the
+ * version number useless) keep in exp->helper the master's helper, which
+ * names the expectation (ctnetlink, conntrackd) and lets unregistration
+ * remove it, and give the data connection exp->assign_helper (NULL: data
+ * connections are not FTP control streams).  Older kernels give the data
+ * connection exp->helper itself, so it must be NULL there.
+ */
+static inline void fpm_compat_exp_init(struct nf_conntrack_expect *exp)
+{
+#ifndef FPM_HAVE_EXP_ASSIGN_HELPER
+	RCU_INIT_POINTER(exp->helper, NULL);
+#endif
+}
 
 #endif /* FPM_COMPAT_H */

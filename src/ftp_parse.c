@@ -9,13 +9,6 @@
 
 #include "ftp_parse.h"
 
-/* Word-at-a-time constants, for any width of unsigned long. */
-#define FP_WSIZE	sizeof(unsigned long)
-#define FP_ONES		(~0UL / 0xff)
-#define FP_HIGHS	(FP_ONES << 7)
-#define FP_LFS		(FP_ONES * '\n')
-#define FP_CRS		(FP_ONES * '\r')
-
 /* The longest digit run read as a number (leading zeros included). */
 #define FP_NUM_DIGITS	5
 /* The longest IPv6 address text ("0000:...:ffff:255.255.255.255"). */
@@ -46,63 +39,65 @@ static inline int fp_delim_ok(unsigned char c)
 }
 
 /*
- * A word of the buffer at any alignment.  __builtin_memcpy() is the
- * compiler's, not the C library's: one load on x86 and arm64, byte loads
- * where unaligned loads are not allowed.
+ * Offset of the first NUL or CR in [@i, @n) of @b, or @n.  A word at a
+ * time: (w - 0x0e..0e) & ~w & 0x80..80 is non-zero iff a byte of w is below
+ * 14 (NUL and CR are); the bytes of such a word are then looked at one by
+ * one.  The last word may overlap bytes before @i (all in @b).
  */
-static inline unsigned long fp_load(const unsigned char *p)
+static fp_size fp_find_nul_cr(const unsigned char *b, fp_size i, fp_size n)
 {
 	unsigned long w;
 
-	__builtin_memcpy(&w, p, sizeof(w));
-	return w;
+	while (n - i >= FP_WSIZE) {
+		w = fp_load(b + i);
+		if ((w - FP_ONES * 14) & ~w & FP_HIGHS)
+			goto bytes;
+		i += FP_WSIZE;
+	}
+	if (i == n)
+		return n;
+	if (n >= FP_WSIZE) {
+		w = fp_load(b + n - FP_WSIZE);
+		if (!((w - FP_ONES * 14) & ~w & FP_HIGHS))
+			return n;
+	}
+bytes:
+	for (; i < n; i++)
+		if (b[i] == '\0' || b[i] == '\r')
+			return i;
+	return n;
 }
 
 /*
- * Offset of the first LF in @buf, or @len when there is none.  A word at
- * a time: (x - 0x01..01) & ~x & 0x80..80 is non-zero iff a byte of x is
- * zero, and its lowest set bit is in the first zero byte (only bytes after
- * a zero byte can be flagged falsely).  Never reads outside the buffer.
+ * Exact byte masks (see fp_zero_mask()): the digits of @w, and its '('.
+ * For digits, x = w ^ '0'..'0' is 0..9 where w is a digit; (x & 0x7f..7f)
+ * + 0x76..76 sets a byte's high bit iff its low seven bits are 10 or more.
  */
-static inline fp_size fp_find_lf(const char *buf, fp_size len)
+static inline unsigned long fp_digit_mask(unsigned long w)
 {
-	const unsigned char *p = (const unsigned char *)buf;
-	fp_size i = 0;
+	unsigned long x = w ^ (FP_ONES * '0');
 
-	while (len - i >= FP_WSIZE) {
-		unsigned long w = fp_load(p + i) ^ FP_LFS;
-		unsigned long m = (w - FP_ONES) & ~w & FP_HIGHS;
-
-		if (m) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return i + (__builtin_ctzl(m) >> 3);
-#else
-			break;
-#endif
-		}
-		i += FP_WSIZE;
-	}
-	for (; i < len; i++)
-		if (p[i] == '\n')
-			return i;
-	return len;
+	return ~(((x & FP_LOWS) + FP_ONES * (0x80 - 10)) | x) & FP_HIGHS;
 }
 
-/* Offset of the first NUL or CR in @b, or @n; a word at a time. */
-static fp_size fp_find_nul_cr(const unsigned char *b, fp_size n)
+static inline unsigned long fp_paren_mask(unsigned long w)
 {
-	fp_size i = 0;
+	return fp_zero_mask(w ^ (FP_ONES * '('));
+}
 
-	while (n - i >= FP_WSIZE) {
-		unsigned long w = fp_load(b + i), c = w ^ FP_CRS;
+/* Offset of the first digit in [@i, @n) of @b, or @n. */
+static fp_size fp_next_digit(const unsigned char *b, fp_size i, fp_size n)
+{
+#if FP_WORD_ORDER
+	for (; n - i >= FP_WSIZE; i += FP_WSIZE) {
+		unsigned long m = fp_digit_mask(fp_load(b + i));
 
-		if (((w - FP_ONES) & ~w & FP_HIGHS) |
-		    ((c - FP_ONES) & ~c & FP_HIGHS))
-			break;
-		i += FP_WSIZE;
+		if (m)
+			return i + fp_mask_first(m);
 	}
+#endif
 	for (; i < n; i++)
-		if (b[i] == '\0' || b[i] == '\r')
+		if (fp_isdigit(b[i]))
 			return i;
 	return n;
 }
@@ -336,6 +331,84 @@ static inline fp_size fp_skip_sp(const unsigned char *b, fp_size n, fp_size i)
 	return i;
 }
 
+/* Offset of the next @d in [@i, @n), or @n: a word at a time. */
+static fp_size fp_find(const unsigned char *b, fp_size n, fp_size i,
+		       unsigned char d)
+{
+#if FP_WORD_ORDER
+	unsigned long ds = FP_ONES * d;
+
+	for (; n - i >= FP_WSIZE; i += FP_WSIZE) {
+		unsigned long m = fp_zero_mask(fp_load(b + i) ^ ds);
+
+		if (m)
+			return i + fp_mask_first(m);
+	}
+#endif
+	while (i < n && b[i] != d)
+		i++;
+	return i;
+}
+
+/*
+ * The parse of a complete line (fp_parse() and what it calls) may read the
+ * byte right after the text, which is always there and is its CR or LF:
+ * loops that stop at the first byte that is not a digit (or not a comma)
+ * need no bound check.  fp_parse_line() copies a line without CR or LF to
+ * give it one.
+ */
+
+/*
+ * A number of a tuple at *@q: up to three digits at once, a longer run the
+ * general way; FP_R_OK only when it is below 256, else @big.
+ */
+static inline enum fp_reason fp_tnum(const unsigned char *b, fp_size n,
+				     const unsigned char **q, fp_u32 *val,
+				     enum fp_reason big)
+{
+	const unsigned char *p = *q;
+	fp_u32 v = (fp_u32)p[0] - '0', c;
+	enum fp_reason r;
+	fp_size i;
+
+	if (v > 9)
+		return FP_R_SYNTAX;
+	c = (fp_u32)p[1] - '0';
+	if (c > 9) {
+		p += 1;
+	} else {
+		v = v * 10 + c;
+		c = (fp_u32)p[2] - '0';
+		if (c > 9) {
+			p += 2;
+		} else {
+			v = v * 10 + c;
+			p += 3;
+			if (fp_isdigit(*p)) {
+				i = (fp_size)(*q - b);
+				r = fp_num(b, n, &i, &v);
+				if (r)
+					return r;
+				p = b + i;
+			}
+		}
+	}
+	*q = p;
+	*val = v;
+	return v > 255 ? big : FP_R_OK;
+}
+
+/* ",<number>" of a tuple at *@q: see fp_tnum(). */
+static inline enum fp_reason fp_tnext(const unsigned char *b, fp_size n,
+				      const unsigned char **q, fp_u32 *val,
+				      enum fp_reason big)
+{
+	if (**q != ',')
+		return FP_R_SYNTAX;
+	++*q;
+	return fp_tnum(b, n, q, val, big);
+}
+
 /*
  * "h1,h2,h3,h4,p1,p2" at @i (PORT, 227).  On success fills @out's
  * endpoint and ranges and sets *@end right after p2.
@@ -343,63 +416,72 @@ static inline fp_size fp_skip_sp(const unsigned char *b, fp_size n, fp_size i)
 static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
 			       struct fp_line *out, fp_size *end)
 {
-	fp_size start = i, addr_end = i;
-	fp_u32 v, port = 0;
+	fp_u32 h1 = 0, h2 = 0, h3 = 0, h4 = 0, p1 = 0, p2 = 0;
+	const unsigned char *q = b + i, *addr_end;
 	enum fp_reason r;
-	int k;
 
-	for (k = 0; k < 6; k++) {
-		if (k) {
-			if (i >= n || b[i] != ',')
-				return FP_R_SYNTAX;
-			if (k == 4)
-				addr_end = i;
-			i++;
-		}
-		r = fp_num(b, n, &i, &v);
-		if (r)
-			return r;
-		if (v > 255)
-			return k < 4 ? FP_R_OCTET : FP_R_PORT;
-		if (k < 4)
-			out->ep.addr[k] = (fp_u8)v;
-		else
-			port = (port << 8) | v;
-	}
-	if (!port)
+	r = fp_tnum(b, n, &q, &h1, FP_R_OCTET);
+	if (!r)
+		r = fp_tnext(b, n, &q, &h2, FP_R_OCTET);
+	if (!r)
+		r = fp_tnext(b, n, &q, &h3, FP_R_OCTET);
+	if (!r)
+		r = fp_tnext(b, n, &q, &h4, FP_R_OCTET);
+	addr_end = q;
+	if (!r)
+		r = fp_tnext(b, n, &q, &p1, FP_R_PORT);
+	if (!r)
+		r = fp_tnext(b, n, &q, &p2, FP_R_PORT);
+	if (r)
+		return r;
+	if (!p1 && !p2)
 		return FP_R_PORT;
+	out->ep.addr[0] = (fp_u8)h1;
+	out->ep.addr[1] = (fp_u8)h2;
+	out->ep.addr[2] = (fp_u8)h3;
+	out->ep.addr[3] = (fp_u8)h4;
 	out->ep.family = 4;
-	out->ep.port = (fp_u16)port;
-	out->ep_off = (fp_u16)start;
-	out->ep_len = (fp_u16)(i - start);
-	out->addr_off = (fp_u16)start;
-	out->addr_len = (fp_u16)(addr_end - start);
-	*end = i;
+	out->ep.port = (fp_u16)(p1 << 8 | p2);
+	out->ep_off = (fp_u16)i;
+	out->ep_len = (fp_u16)(q - b - i);
+	out->addr_off = (fp_u16)i;
+	out->addr_len = (fp_u16)(addr_end - b - i);
+	*end = (fp_size)(q - b);
 	return FP_R_OK;
 }
 
-/* Dotted quad in [@s, @e): strict, no leading zeros. */
+/*
+ * Dotted quad in [@s, @e): strict, no leading zeros.  The byte at @e is
+ * never a digit (it is the EPRT delimiter).
+ */
 static enum fp_reason fp_ipv4(const unsigned char *b, fp_size s, fp_size e,
 			      fp_u8 *a)
 {
 	fp_size i = s;
+	fp_u32 v, c;
 	int k;
 
 	for (k = 0; k < 4; k++) {
-		fp_size d = i;
-		fp_u32 v = 0;
-
 		if (k) {
 			if (i >= e || b[i] != '.')
 				return FP_R_ADDR;
-			d = ++i;
+			i++;
 		}
-		while (i < e && fp_isdigit(b[i]) && i - d < 3)
-			v = v * 10 + (b[i++] - '0');
-		if (i == d || (i - d > 1 && b[d] == '0'))
+		v = (fp_u32)b[i] - '0';
+		if (i >= e || v > 9)
 			return FP_R_ADDR;
-		if (i < e && fp_isdigit(b[i]))
-			return FP_R_ADDR;
+		c = (fp_u32)b[++i] - '0';
+		if (c <= 9) {
+			if (!v)
+				return FP_R_ADDR;	/* a leading zero */
+			v = v * 10 + c;
+			c = (fp_u32)b[++i] - '0';
+			if (c <= 9) {
+				v = v * 10 + c;
+				if (fp_isdigit(b[++i]))
+					return FP_R_ADDR;
+			}
+		}
 		if (v > 255)
 			return FP_R_OCTET;
 		a[k] = (fp_u8)v;
@@ -469,15 +551,6 @@ static enum fp_reason fp_ipv6(const unsigned char *b, fp_size s, fp_size e,
 	return FP_R_OK;
 }
 
-/* Offset of the next @d in [@i, @n), or @n. */
-static inline fp_size fp_find(const unsigned char *b, fp_size n, fp_size i,
-			      unsigned char d)
-{
-	while (i < n && b[i] != d)
-		i++;
-	return i;
-}
-
 /* PORT h1,h2,h3,h4,p1,p2 */
 static enum fp_reason fp_parse_port(const unsigned char *b, fp_size n,
 				    fp_size i, struct fp_line *out)
@@ -524,13 +597,17 @@ static enum fp_reason fp_parse_eprt(const unsigned char *b, fp_size n,
 	if (a - f != 2 || (b[f] != '1' && b[f] != '2'))
 		return FP_R_FAMILY;
 	fam = b[f] == '1' ? 4 : 6;
-	/* An address of the other family is a family mismatch. */
-	if ((fp_find(b, p - 1, a, ':') < p - 1) != (fam == 6 ? 1 : 0))
-		return FP_R_FAMILY;
 	if (fam == 4)
 		r = fp_ipv4(b, a, p - 1, out->ep.addr);
 	else
 		r = fp_ipv6(b, a, p - 1, out->ep.addr);
+	/*
+	 * An address of the other family is a family mismatch, whatever else
+	 * is wrong with it.  One that parsed is of its family: an IPv4 text
+	 * has no ':', an IPv6 one has.
+	 */
+	if (r && (fp_find(b, p - 1, a, ':') < p - 1) != (fam == 6))
+		return FP_R_FAMILY;
 	if (r)
 		return r;
 
@@ -582,18 +659,59 @@ static enum fp_reason fp_parse_epsv(const unsigned char *b, fp_size n,
 }
 
 /*
+ * NUL and CR in whole words, as fp_find_nul_cr() tests them: the high bit
+ * of a byte below 14 (and maybe of bytes after it).
+ */
+static inline unsigned long fp_low_bytes(unsigned long w)
+{
+	return (w - FP_ONES * 14) & ~w & FP_HIGHS;
+}
+
+/*
+ * The searches of fp_parse_227() and fp_parse_229(): offset of the first
+ * digit (@paren 0) or '(' (@paren 1) in [@i, @n) of @b, or @n, or'ing into
+ * *@low the fp_low_bytes() of every word read; a byte looked at alone
+ * sets FP_HIGHS there (the caller then tests the text the slow way).
+ */
+static inline fp_size fp_search_low(const unsigned char *b, fp_size i,
+				    fp_size n, int paren, unsigned long *low)
+{
+	unsigned long acc = 0;
+
+#if FP_WORD_ORDER
+	for (; n - i >= FP_WSIZE; i += FP_WSIZE) {
+		unsigned long w = fp_load(b + i);
+		unsigned long m = paren ? fp_paren_mask(w) : fp_digit_mask(w);
+
+		acc |= fp_low_bytes(w);
+		if (m) {
+			*low |= acc;
+			return i + fp_mask_first(m);
+		}
+	}
+#endif
+	*low |= acc | (i < n ? FP_HIGHS : 0);
+	for (; i < n; i++)
+		if (paren ? b[i] == '(' : fp_isdigit(b[i]))
+			break;
+	return i;
+}
+
+/* What 227 and 229 replies say before their endpoint, nearly always. */
+#define FP_227_TEXT	" Entering Passive Mode ("
+#define FP_229_TEXT	" Entering Extended Passive Mode "
+
+/*
  * Start of the 227 tuple: the first digit run (necessarily preceded by a
- * non-digit) directly followed by a comma.  @n when there is none.
+ * non-digit) directly followed by a comma.  @n when there is none.  For
+ * text of any end (fp_prefix()).
  */
 static fp_size fp_227_start(const unsigned char *b, fp_size n, fp_size i)
 {
 	while (i < n) {
 		fp_size s;
 
-		if (!fp_isdigit(b[i])) {
-			i++;
-			continue;
-		}
+		i = fp_next_digit(b, i, n);
 		s = i;
 		while (i < n && fp_isdigit(b[i]))
 			i++;
@@ -603,34 +721,53 @@ static fp_size fp_227_start(const unsigned char *b, fp_size n, fp_size i)
 	return n;
 }
 
-/* 227 <text> h1,h2,h3,h4,p1,p2 <text> */
+/*
+ * 227 <text> h1,h2,h3,h4,p1,p2 <text>.  *@clean: no NUL or CR can be in
+ * the text after @i (the words before the tuple were tested on the way,
+ * the tuple has none, the rest is tested).
+ */
 static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
-				   fp_size i, struct fp_line *out)
+				   fp_size i, struct fp_line *out, int *clean)
 {
+	unsigned long low = 0;
 	enum fp_reason r;
-	fp_size end;
+	fp_size s, end;
 
-	i = fp_227_start(b, n, i);
-	if (i == n) {
-		out->kind = FP_K_227_NOADDR;
-		return FP_R_OK;
-	}
-	r = fp_tuple(b, n, i, out, &end);
+	/*
+	 * The wording nearly every server uses has no digit, NUL or CR: the
+	 * search can start after it.
+	 */
+	if (n - i > sizeof(FP_227_TEXT) - 1 &&
+	    !__builtin_memcmp(b + i, FP_227_TEXT, sizeof(FP_227_TEXT) - 1))
+		i += sizeof(FP_227_TEXT) - 1;
+	/* fp_227_start(), relying on the CR or LF after the text. */
+	do {
+		s = i = fp_search_low(b, i, n, 0, &low);
+		if (i == n) {
+			out->kind = FP_K_227_NOADDR;
+			return FP_R_OK;
+		}
+		while (fp_isdigit(b[i]))
+			i++;
+	} while (b[i] != ',');
+	r = fp_tuple(b, n, s, out, &end);
 	if (r)
 		return r;
 	/* A seventh number is not a tuple of six. */
-	return end < n && b[end] == ',' ? FP_R_SYNTAX : FP_R_OK;
+	if (b[end] == ',')
+		return FP_R_SYNTAX;
+	*clean = !low && fp_find_nul_cr(b, end, n) == n;
+	return FP_R_OK;
 }
 
 /*
  * Start of the 229 endpoint: the first '(' followed by three equal bytes.
  * Incomplete text: by as many equal bytes as there are.  @n when none.
  */
-static fp_size fp_229_start(const unsigned char *b, fp_size n, fp_size i)
+static inline fp_size fp_229_start(const unsigned char *b, fp_size n,
+				   fp_size i, unsigned long *low)
 {
-	for (; i < n; i++) {
-		if (b[i] != '(')
-			continue;
+	for (; (i = fp_search_low(b, i, n, 1, low)) < n; i++) {
 		if (i + 1 >= n)
 			return n;
 		if ((i + 2 >= n || b[i + 2] == b[i + 1]) &&
@@ -640,16 +777,21 @@ static fp_size fp_229_start(const unsigned char *b, fp_size n, fp_size i)
 	return n;
 }
 
-/* 229 <text> (<d><d><d>port<d>) <text> */
+/* 229 <text> (<d><d><d>port<d>) <text>; *@clean as for 227. */
 static enum fp_reason fp_parse_229(const unsigned char *b, fp_size n,
-				   fp_size i, struct fp_line *out)
+				   fp_size i, struct fp_line *out, int *clean)
 {
+	unsigned long low = 0;
 	enum fp_reason r;
 	unsigned char d;
 	fp_size s;
 	fp_u32 port;
 
-	s = fp_229_start(b, n, i);
+	/* As for 227: the usual wording has no '(', NUL or CR. */
+	if (n - i > sizeof(FP_229_TEXT) - 1 &&
+	    !__builtin_memcmp(b + i, FP_229_TEXT, sizeof(FP_229_TEXT) - 1))
+		i += sizeof(FP_229_TEXT) - 1;
+	s = fp_229_start(b, n, i, &low);
 	if (s + 3 > n)
 		return FP_R_SYNTAX;
 	d = b[s];
@@ -668,21 +810,82 @@ static enum fp_reason fp_parse_229(const unsigned char *b, fp_size n,
 	out->delim = (char)d;
 	out->ep_off = (fp_u16)s;
 	out->ep_len = (fp_u16)(i + 1 - s);
+	*clean = !low && fp_find_nul_cr(b, i + 2, n) == n;
 	return FP_R_OK;
 }
 
-/* Parse a line: @b/@total bytes with LF, text @n bytes (no CR LF). */
+/*
+ * fp_classify() of a complete line: its first four bytes at once when
+ * there are four.
+ */
+static inline enum fp_kind fp_classify_line(const unsigned char *b,
+					    fp_size n, enum fp_dir dir,
+					    fp_size *rest)
+{
+	fp_u32 w, t;
+	enum fp_kind k;
+
+	if (n < 4)
+		return fp_classify(b, n, dir, 1, rest);
+	w = fp_first4((const char *)b);
+	if (dir == FP_DIR_SERVER) {
+		switch (w & 0xffffff) {
+		case FP_W4('2', '2', '7', 0):
+			k = FP_K_227;
+			break;
+		case FP_W4('2', '2', '9', 0):
+			k = FP_K_229;
+			break;
+		case FP_W4('2', '3', '4', 0):
+			k = FP_K_234;
+			break;
+		default:
+			return FP_K_OTHER;
+		}
+		t = w >> 24;
+		*rest = 3;
+		return t == ' ' || t == '\r' || t == '\0' ? k : FP_K_OTHER;
+	}
+	switch (w | 0x20202020) {
+	case FP_W4('p', 'o', 'r', 't'):
+		k = FP_K_PORT;
+		break;
+	case FP_W4('p', 'a', 's', 'v'):
+		k = FP_K_PASV;
+		break;
+	case FP_W4('e', 'p', 'r', 't'):
+		k = FP_K_EPRT;
+		break;
+	case FP_W4('e', 'p', 's', 'v'):
+		k = FP_K_EPSV;
+		break;
+	default:
+		/* AUTH and CCC, and what is of no interest. */
+		return fp_classify(b, n, dir, 1, rest);
+	}
+	*rest = 4;
+	return fp_term(b, n, 4, 1) ? k : FP_K_OTHER;
+}
+
+/*
+ * Parse a line: @b/@total bytes with LF, text @n bytes (no CR LF).
+ *
+ * A NUL or a CR in the text makes a line of interest a reject whatever
+ * else it holds.  The text is looked at for them after the parse of the
+ * arguments, and only where that parse has not excluded them: a PORT,
+ * EPRT or EPSV that parsed has nothing but the bytes its syntax allows, a
+ * 227 or 229 that parsed has had its words tested on the way.
+ */
 static void fp_parse(const unsigned char *b, fp_size total, fp_size n,
 		     enum fp_dir dir, struct fp_line *out)
 {
 	enum fp_reason r = FP_R_OK;
 	enum fp_kind k;
 	fp_size i, rest = 0;
-	struct fp_line z = { 0 };
+	int clean = 0;
 
-	*out = z;
-	out->len = (fp_u32)total;
-	k = fp_classify(b, n, dir, 1, &rest);
+	*out = (struct fp_line){ .len = (fp_u32)total };
+	k = fp_classify_line(b, n, dir, &rest);
 	out->kind = k;
 	out->want = k;
 	if (k == FP_K_OTHER)
@@ -692,38 +895,40 @@ static void fp_parse(const unsigned char *b, fp_size total, fp_size n,
 		r = FP_R_TOOLONG;
 		goto reject;
 	}
-	i = fp_find_nul_cr(b, n);
-	if (i < n) {
-		r = b[i] ? FP_R_BARECR : FP_R_NUL;
-		goto reject;
-	}
-
 	switch (k) {
 	case FP_K_PORT:
 		r = fp_parse_port(b, n, rest, out);
+		clean = r == FP_R_OK;
 		break;
 	case FP_K_EPRT:
 		r = fp_parse_eprt(b, n, rest, out);
+		clean = r == FP_R_OK;
 		break;
 	case FP_K_EPSV:
 		r = fp_parse_epsv(b, n, rest, out);
+		clean = r == FP_R_OK;
 		break;
 	case FP_K_227:
-		r = fp_parse_227(b, n, rest, out);
+		r = fp_parse_227(b, n, rest, out, &clean);
 		out->want = out->kind;
 		break;
 	case FP_K_229:
-		r = fp_parse_229(b, n, rest, out);
+		r = fp_parse_229(b, n, rest, out, &clean);
 		break;
 	default:
 		/* PASV, AUTH, CCC, 234: arguments and text are not parsed. */
 		break;
 	}
+	if (!clean) {
+		/* The command word or reply code before @rest is neither. */
+		i = fp_find_nul_cr(b, rest, n);
+		if (i < n)
+			r = b[i] ? FP_R_BARECR : FP_R_NUL;
+	}
 	if (r == FP_R_OK)
 		return;
 reject:
-	*out = z;
-	out->len = (fp_u32)total;
+	*out = (struct fp_line){ .len = (fp_u32)total };
 	out->kind = FP_K_REJECT;
 	out->want = k;
 	out->reason = r;
@@ -736,10 +941,29 @@ void fp_parse_line(const char *line, fp_size len, enum fp_dir dir,
 	fp_size lf = fp_find_lf(line, len);
 	fp_size total = lf < len ? lf + 1 : len;
 	fp_size n = lf;
+	unsigned char t[FP_LINE_MAX + 1];
 
 	if (n && b[n - 1] == '\r')
 		n--;
+	if (n == total && n <= FP_LINE_MAX) {
+		/* No CR or LF after the text (see fp_tnum()): a copy with one. */
+		for (lf = 0; lf < n; lf++)
+			t[lf] = b[lf];
+		t[n] = '\n';
+		b = t;
+	}
 	fp_parse(b, total, n, dir, out);
+}
+
+void fp_parse_lf(const char *line, fp_size len, enum fp_dir dir,
+		 struct fp_line *out)
+{
+	const unsigned char *b = (const unsigned char *)line;
+	fp_size n = len - 1;
+
+	if (n && b[n - 1] == '\r')
+		n--;
+	fp_parse(b, len, n, dir, out);
 }
 
 void fp_scan_init(struct fp_scan *s, const char *buf, fp_size len,
@@ -749,26 +973,6 @@ void fp_scan_init(struct fp_scan *s, const char *buf, fp_size len,
 	s->len = len;
 	s->pos = 0;
 	s->dir = dir;
-}
-
-/*
- * Can the line @b/@n be of interest at all?  A cheap first look at the
- * first bytes that rules out nearly every line of no interest; 0 means
- * FP_K_OTHER for sure, 1 means ask fp_classify().
- */
-static inline int fp_maybe(const unsigned char *b, fp_size n,
-			   enum fp_dir dir)
-{
-	unsigned int c;
-
-	if (n < 3)
-		return dir == FP_DIR_CLIENT && n;
-	if (dir == FP_DIR_SERVER)
-		return b[0] == '2' &&
-		       ((b[1] == '2' && (b[2] == '7' || b[2] == '9')) ||
-			(b[1] == '3' && b[2] == '4'));
-	c = b[0] | 0x20;
-	return c == 'p' || c == 'e' || c == 'a' || c == 'c';
 }
 
 int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off)
@@ -786,7 +990,7 @@ int fp_scan_next(struct fp_scan *s, struct fp_line *out, fp_size *off)
 	n = lf;
 	if (n && b[n - 1] == '\r')
 		n--;
-	if (fp_maybe(b, n, s->dir))
+	if (fp_quick((const char *)b, lf + 1, s->dir))
 		fp_parse(b, lf + 1, n, s->dir, out);
 	else
 		*out = (struct fp_line){ .len = (fp_u32)(lf + 1) };
@@ -801,6 +1005,7 @@ enum fp_kind fp_prefix(const char *line, fp_size len, enum fp_dir dir,
 	const unsigned char *b = (const unsigned char *)line;
 	fp_size n = fp_find_lf(line, len);
 	fp_size i, rest = 0;
+	unsigned long low = 0;
 	enum fp_kind k;
 
 	if (addr_off)
@@ -830,7 +1035,7 @@ enum fp_kind fp_prefix(const char *line, fp_size len, enum fp_dir dir,
 		}
 		break;
 	case FP_K_229:
-		i = fp_229_start(b, n, rest);
+		i = fp_229_start(b, n, rest, &low);
 		break;
 	default:
 		return k;

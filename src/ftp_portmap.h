@@ -2,21 +2,27 @@
 /*
  * ftp_portmap - internal interfaces between the module's subsystems:
  *
- *   main.c     module init/exit, per-netns state (pernet_operations)
- *   table.c    the per-netns port-mapping table (RCU readers, mutex writers)
- *   netlink.c  the "ftp_portmap" generic netlink family
- *   attach.c   netfilter hooks attaching the helper to mapped connections
- *   helper.c   the "ftp-portmap" conntrack helper: control stream tracking
- *   nat.c      NAT rewriting of control lines and data-connection setup
+ *   main.c       module init/exit, per-netns state (pernet_operations)
+ *   table.c      the per-netns port-mapping table (RCU readers, mutex writers)
+ *   netlink.c    the "ftp_portmap" generic netlink family
+ *   attach.c     netfilter hooks attaching the helper to mapped connections
+ *   helper.c     the "ftp-portmap" conntrack helper: conntrack glue around
+ *                the stream engine (ftp_stream.c)
+ *   nat.c        NAT side: NATed expectations, segment edits, seqadj
+ *   ftp_parse.c  the parser; ftp_stream.c the control-stream engine (pure C)
  */
 #ifndef FTP_PORTMAP_H
 #define FTP_PORTMAP_H
 
 #include <linux/types.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/list.h>
 #include <linux/rcupdate.h>
-#include <linux/refcount.h>
 #include <linux/atomic.h>
+#include <linux/percpu.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
 #include <linux/netfilter.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -26,59 +32,87 @@
 #include "compat.h"
 #include "../include/uapi/ftp_portmap.h"
 
-#define FPM_VERSION		"0.1.0"
+#define FPM_VERSION		"0.2.0"
 
 /* Defaults of the per-namespace settings. */
 #define FPM_DEFAULT_STRICT	true
 #define FPM_DEFAULT_MAX_EXPECT	4
 #define FPM_MAX_EXPECT_LIMIT	64
 
-/* A mapping's counters; outlives the mapping while connections use it. */
-struct fpm_counters {
-	refcount_t ref;
+struct fpm_key {
+	u16 port;			/* host order */
+	u8 family;			/* 0 (any host), AF_INET, AF_INET6 */
+	u8 pad;
+	union nf_inet_addr addr;	/* valid when family != 0, else zero */
+};
+
+/*
+ * A mapping.  In its port's list (wildcard first, then host mappings,
+ * newest first: the dump order); a host mapping is also in
+ * the namespace's host hash (hnode[] of the table generation in use).
+ * Freed after an RCU grace period.
+ */
+struct fpm_map {
+	struct hlist_node pnode;
+	struct hlist_node hnode[2];
+	struct fpm_key key;
 	atomic64_t ctr[__FPM_CTR_MAX];
 	struct rcu_head rcu;
 };
 
-struct fpm_key {
-	u16 port;			/* host order */
-	u8 family;			/* 0 (any host), AF_INET, AF_INET6 */
-	union nf_inet_addr addr;	/* valid when family != 0 */
-};
-
-struct fpm_map {
-	struct hlist_node node;		/* in its port's chain (RCU) */
-	struct fpm_key key;
-	struct fpm_counters *ctr;
-	struct rcu_head rcu;
-};
-
-/*
- * The table: ports are split in FPM_TBL_HI chunks of FPM_TBL_LO chains,
- * a chunk allocated when its first mapping comes.  A lookup is two array
- * indexes and a walk of one port's chain (its host-specific entries and
- * at most one wildcard).
- */
+/* Ports are split in FPM_TBL_HI chunks of FPM_TBL_LO lists. */
 #define FPM_TBL_BITS_LO		8
 #define FPM_TBL_LO		(1U << FPM_TBL_BITS_LO)
 #define FPM_TBL_HI		(65536U >> FPM_TBL_BITS_LO)
 
-/* attach.c: PRE_ROUTING and LOCAL_OUT, for IPv4 and IPv6. */
-#define FPM_ATTACH_HOOKS	4
-
 struct fpm_chunk {
-	struct hlist_head chain[FPM_TBL_LO];
+	struct hlist_head port[FPM_TBL_LO];
+};
+
+/* The host hash: grows by 4x, readers follow hnode[gen]. */
+struct fpm_htab {
+	u32 mask;
+	u8 gen;
+	struct rcu_head rcu;
+	struct hlist_head bucket[];
+};
+
+/*
+ * attach.c: PRE_ROUTING and LOCAL_OUT, for IPv4 and IPv6, and the
+ * related-NAT hook at PRE_ROUTING for both.
+ */
+#define FPM_ATTACH_HOOKS	6
+
+/* Per-CPU namespace counters. */
+struct fpm_pcpu {
+	u64_stats_t stat[__FPM_STAT_MAX];
+	struct u64_stats_sync syncp;
 };
 
 struct fpm_net {
-	struct mutex lock;		/* writers of table and settings */
-	struct fpm_chunk __rcu *chunk[FPM_TBL_HI];
-	u32 count;			/* mappings, under lock */
-	bool strict;			/* READ_ONCE on the packet path */
-	u32 max_expect;			/* READ_ONCE on the packet path */
-	atomic64_t stat[__FPM_STAT_MAX];
+	/* Read on the packet path, written rarely (under lock). */
+	bool strict;			/* READ_ONCE */
+	bool dead;			/* the namespace is going away */
+	u32 max_expect;			/* READ_ONCE */
+	struct fpm_pcpu __percpu *pcpu;
+	struct mem_cgroup *memcg;	/* charged for per-connection state */
 	struct net *net;
+	u32 hseed;
+	struct fpm_chunk __rcu *chunk[FPM_TBL_HI];
+	struct fpm_htab __rcu *htab;
+
+	/* Writers of the table and the settings. */
+	struct mutex lock ____cacheline_aligned_in_smp;
+	u32 count;			/* mappings */
+	u32 hcount;			/* host mappings */
+	u32 gen;			/* table changes, for dump consistency */
 	struct nf_hook_ops hook_ops[FPM_ATTACH_HOOKS];
+
+	/* Per-connection states (struct fpm_conn), for reclaim/teardown. */
+	spinlock_t conns_lock ____cacheline_aligned_in_smp;
+	struct list_head conns;
+	u32 nconns;
+	struct delayed_work gc;
 };
 
 extern unsigned int fpm_net_id;
@@ -89,41 +123,54 @@ static inline struct fpm_net *fpm_pernet(const struct net *net)
 	return net_generic(net, fpm_net_id);
 }
 
+static inline void fpm_stat_add(struct fpm_net *fn, enum fpm_stat s, u64 n)
+{
+	struct fpm_pcpu *p = get_cpu_ptr(fn->pcpu);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&p->syncp);
+	u64_stats_add(&p->stat[s], n);
+	u64_stats_update_end_irqrestore(&p->syncp, flags);
+	put_cpu_ptr(fn->pcpu);
+}
+
 static inline void fpm_stat_inc(struct fpm_net *fn, enum fpm_stat s)
 {
-	atomic64_inc(&fn->stat[s]);
+	fpm_stat_add(fn, s, 1);
 }
 
-static inline void fpm_ctr_inc(struct fpm_counters *c, enum fpm_ctr i)
-{
-	if (c)
-		atomic64_inc(&c->ctr[i]);
-}
+u64 fpm_stat_read(struct fpm_net *fn, enum fpm_stat s);
+void fpm_stats_reset(struct fpm_net *fn);
 
 /* table.c */
-int fpm_table_init(struct fpm_net *fn);
+void fpm_table_init(struct fpm_net *fn);
 void fpm_table_exit(struct fpm_net *fn);
 int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 		struct netlink_ext_ack *extack);
 int fpm_map_del(struct fpm_net *fn, const struct fpm_key *key,
 		struct netlink_ext_ack *extack);
 void fpm_map_flush(struct fpm_net *fn);
+void fpm_map_ctr_reset(struct fpm_net *fn);
 /* Exact (port, host) match; caller holds rcu_read_lock or fn->lock. */
 struct fpm_map *fpm_map_find(struct fpm_net *fn, const struct fpm_key *key);
 /*
  * Packet-path lookup under rcu_read_lock: the mapping for @port whose host
- * is @addr, else the port's wildcard mapping, else NULL.
+ * is @addr (family AF_INET/AF_INET6), else the port's wildcard mapping,
+ * else NULL.  Constant time.
  */
 struct fpm_map *fpm_map_lookup(struct fpm_net *fn, u16 port, u8 family,
 			       const union nf_inet_addr *addr);
 /*
- * Iteration for dumps, in (port, chain position) order, under
- * rcu_read_lock: returns the mapping at or after cursor (*port, *idx) and
- * advances the cursor past it, or NULL at the end.
+ * Iteration for dumps, under rcu_read_lock: the mapping at cursor (*port,
+ * *idx) or the next one, advancing the cursor past it; NULL at the end.
  */
 struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx);
-struct fpm_counters *fpm_counters_get(struct fpm_counters *c);
-void fpm_counters_put(struct fpm_counters *c);
+
+static inline void fpm_map_ctr_add(struct fpm_map *m, enum fpm_ctr c, u64 n)
+{
+	if (m)
+		atomic64_add(n, &m->ctr[c]);
+}
 
 /* netlink.c */
 int fpm_genl_init(void);
@@ -137,5 +184,8 @@ void fpm_attach_disable(struct fpm_net *fn);
 int fpm_helper_init(void);
 void fpm_helper_quiesce(void);
 void fpm_helper_exit(void);
+void fpm_conns_init(struct fpm_net *fn);
+void fpm_conns_pre_exit(struct fpm_net *fn);
+void fpm_conns_exit(struct fpm_net *fn);
 
 #endif /* FTP_PORTMAP_H */

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * helper.c - the "ftp-portmap" conntrack helper: tracks an FTP control
- * connection byte by byte in both directions.
+ * helper.c - the "ftp-portmap" conntrack helper: the conntrack glue around
+ * the control-stream engine (ftp_stream.c).  Here: per-connection state
+ * lifetime, locking, skb access, expectations, NAT edits and counters.
  *
- * Every line of every segment is parsed (src/ftp_parse.c); a line cut
- * across segments is kept (at most FP_LINE_MAX bytes per direction) until
- * it completes.  Under NAT, an address that has begun in a segment already
- * forwarded is rewritten as it passes: its original text is known in
- * advance, since it must be the control peer's own address.  Rewrites are
- * remembered (struct fpm_rw) so that retransmissions are rewritten the same
- * way.  Segments beyond a hole are dropped until the hole is filled, so
- * nothing is parsed out of order; the sender's retransmission gets past.
- *
- * Replies are paired with commands: a 227/229 is acted on only as the
- * answer to PASV/EPSV, and 234 to AUTH; PORT/EPRT only come from the
- * client.  After 234 the stream is TLS: its record headers are followed,
- * and where they stop (after CCC) clear text and tracking resume.
+ * Lifetime rules this file relies on (net/netfilter/nf_conntrack_*.c):
+ * - helper->help runs for every packet of a helped conntrack, in both
+ *   directions concurrently, retransmissions included, under
+ *   rcu_read_lock, and also after the conntrack was deleted (a packet
+ *   holds a reference): so the state is never freed while a help() may
+ *   hold it (call_rcu), and never allocated again once destroy has run
+ *   (fpm_help_data.conn becomes FPM_CONN_DEAD for good).
+ * - helper->destroy runs once, from nf_ct_delete(), only for a conntrack
+ *   that still has this helper: never for a conntrack that was never
+ *   confirmed (a SYN dropped in forward, a clash) nor for one whose helper
+ *   was unset (ctnetlink, helper unregistration).  So no state exists
+ *   before confirmation, and every state is also on its namespace's list:
+ *   a slow reclaimer (fpm_gc) frees the states of conntracks that lost
+ *   the helper, and namespace (and module) teardown frees what is left.
+ * - Expectations name the master's helper (kernels with assign_helper) or
+ *   none; either way module exit removes every expectation whose master
+ *   this helper serves before the helper goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,14 +28,22 @@
 #include <linux/slab.h>
 #include <linux/tcp.h>
 #include <linux/inet.h>
+#include <linux/error-injection.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
 #include <net/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "helper.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 bool fpm_exiting __read_mostly;
 
@@ -40,24 +53,24 @@ static const struct nf_conntrack_expect_policy fpm_exp_policy = {
 	.name		= FTP_PORTMAP_HELPER_NAME,
 };
 
+/* Orphaned states (see fpm_conn_orphan()) are looked for this often. */
+#define FPM_GC_INTERVAL		(5 * HZ)
+#define FPM_GC_BATCH		256
+
 /* The helper's own tuple port: never 21, so it loads beside "ftp". */
 #define FPM_HELPER_TUPLE_PORT	0
 
 static struct nf_conntrack_helper fpm_helpers[2] __read_mostly;
 
-/* Everything one segment's processing needs to carry around. */
-struct fpm_seg {
+/* One segment: the engine's view plus what the host needs around it. */
+struct fpm_host {
+	struct fs_seg fs;
+	struct sk_buff *skb;
 	struct nf_conn *ct;
-	struct fpm_conn *fc;
 	struct fpm_net *fn;
-	enum ip_conntrack_info ctinfo;
-	int dir;			/* IP_CT_DIR_* of the segment */
-	enum fp_dir fpdir;
-	u32 seq;			/* first payload byte */
-	u32 fresh;			/* first byte never forwarded before */
-	const char *data;
-	unsigned int len;
-	bool nat;			/* the control connection is NATed */
+	int dir;
+	u32 expects;
+	u32 rewrites;
 };
 
 static void fpm_log(const struct nf_conn *ct, const char *what)
@@ -77,38 +90,6 @@ static void fpm_log(const struct nf_conn *ct, const char *what)
 			&t->dst.u3.ip6, ntohs(t->dst.u.tcp.port), what);
 }
 
-static void fpm_count(struct fpm_seg *s, enum fpm_stat st, enum fpm_ctr c)
-{
-	fpm_stat_inc(s->fn, st);
-	if (c != FPM_CTR_UNSPEC)
-		fpm_ctr_inc(s->fc->ctr, c);
-}
-
-/* --- per-connection state ------------------------------------------- */
-
-static struct fpm_conn *fpm_conn_alloc(struct fpm_counters *ctr)
-{
-	struct fpm_conn *fc = kzalloc(sizeof(*fc), GFP_ATOMIC);
-
-	if (!fc)
-		return NULL;
-	spin_lock_init(&fc->lock);
-	fc->ctr = fpm_counters_get(ctr);
-	return fc;
-}
-
-static void fpm_conn_free(struct fpm_conn *fc)
-{
-	int i;
-
-	if (!fc)
-		return;
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		kfree(fc->dir[i].buf);
-	fpm_counters_put(fc->ctr);
-	kfree(fc);
-}
-
 static struct fpm_help_data *fpm_data(struct nf_conn *ct)
 {
 	struct nf_conn_help *help = nfct_help(ct);
@@ -121,698 +102,632 @@ static bool fpm_is_ours(const struct nf_conntrack_helper *h)
 	return h == &fpm_helpers[0] || h == &fpm_helpers[1];
 }
 
-void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct,
-		       struct fpm_map *m)
+/* Is @ct a control connection this helper serves?  Under RCU. */
+bool fpm_helps(const struct nf_conn *ct)
 {
-	struct nf_conntrack_helper *h;
-	struct fpm_help_data *data;
-	struct nf_conn_help *help;
+	const struct nf_conn_help *help = nfct_help(ct);
+
+	return help && fpm_is_ours(rcu_dereference(help->helper));
+}
+
+/* The key of the mapping that matched @ct (see fpm_help_data.sel). */
+static void fpm_conn_key(const struct nf_conn *ct, u8 sel, struct fpm_key *key)
+{
+	const struct nf_conntrack_tuple *orig, *reply;
+
+	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	reply = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	memset(key, 0, sizeof(*key));
+	key->port = ntohs(sel & FPM_SEL_PORT_REPLY ? reply->src.u.tcp.port :
+			  orig->dst.u.tcp.port);
+	if (sel & FPM_SEL_HOST) {
+		key->family = nf_ct_l3num(ct) == NFPROTO_IPV6 ? AF_INET6 :
+			      AF_INET;
+		key->addr = sel & FPM_SEL_ADDR_REPLY ? reply->src.u3 :
+			    orig->dst.u3;
+		if (key->family == AF_INET)
+			memset(&key->addr.all[1], 0,
+			       sizeof(key->addr) - sizeof(key->addr.all[0]));
+	}
+}
+
+/* The mapping that matched @ct, if it is still there; under RCU. */
+struct fpm_map *fpm_conn_map(struct fpm_net *fn, const struct nf_conn *ct,
+			     u8 sel)
+{
+	struct fpm_key key;
+
+	if (!(sel & FPM_SEL_MAPPED))
+		return NULL;
+	fpm_conn_key(ct, sel, &key);
+	return fpm_map_find(fn, &key);
+}
+
+/* --- allocations (error-injectable, charged to the namespace) --------- */
+
+static noinline __noclone struct fpm_conn *fpm_alloc_conn(struct fpm_net *fn)
+{
+	struct mem_cgroup *old = set_active_memcg(fn->memcg);
 	struct fpm_conn *fc;
+
+	fc = kzalloc(sizeof(*fc), GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT);
+	set_active_memcg(old);
+	return fc;
+}
+ALLOW_ERROR_INJECTION(fpm_alloc_conn, NULL);
+
+static noinline __noclone void *fpm_alloc_lines(struct fpm_net *fn)
+{
+	struct mem_cgroup *old = set_active_memcg(fn->memcg);
+	void *p;
+
+	p = kmalloc(FS_LINES_SIZE, GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT);
+	set_active_memcg(old);
+	return p;
+}
+ALLOW_ERROR_INJECTION(fpm_alloc_lines, NULL);
+
+static void fpm_conn_free_rcu(struct rcu_head *head)
+{
+	struct fpm_conn *fc = container_of(head, struct fpm_conn, rcu);
+
+	fs_release(&fc->fs, NULL);
+	kfree(fc);
+}
+
+/*
+ * Take @fc off its namespace's list and free it after RCU readers, unless
+ * someone else already did: whoever takes fc->ct releases the state.
+ */
+static void fpm_conn_release(struct fpm_net *fn, struct fpm_conn *fc)
+{
+	if (!xchg(&fc->ct, NULL))
+		return;
+	spin_lock_bh(&fn->conns_lock);
+	list_del(&fc->node);
+	fn->nconns--;
+	spin_unlock_bh(&fn->conns_lock);
+	call_rcu(&fc->rcu, fpm_conn_free_rcu);
+}
+
+/*
+ * The connection's state, allocated on its first payload once the
+ * conntrack is confirmed and alive; NULL when there is none to be had.
+ */
+static struct fpm_conn *fpm_conn_get(struct fpm_net *fn, struct nf_conn *ct,
+				     struct fpm_help_data *h)
+{
+	struct fpm_conn *fc = READ_ONCE(h->conn), *old;
+	int d, syn;
+
+	if (fc)
+		return fc == FPM_CONN_DEAD ? NULL : fc;
+	if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
+		return NULL;
+	fc = fpm_alloc_conn(fn);
+	if (!fc) {
+		WRITE_ONCE(h->nomem, 1);
+		fpm_stat_inc(fn, FPM_STAT_NOMEM);
+		return NULL;
+	}
+	WRITE_ONCE(h->nomem, 0);
+	spin_lock_init(&fc->lock);
+	fc->ct = ct;
+	syn = 0;
+	for (d = 0; d < IP_CT_DIR_MAX; d++)
+		/* Pairs with the release in fpm_help(): isn is written. */
+		if (smp_load_acquire(&h->isn_ok[d])) {
+			fs_start(&fc->fs, d, READ_ONCE(h->isn[d]));
+			syn++;
+		}
+	/* No handshake seen (conntrackd, ctnetlink): picked up mid-stream. */
+	if (!syn)
+		fs_pickup(&fc->fs);
+
+	/* On the list before it is published: teardown must find it. */
+	spin_lock_bh(&fn->conns_lock);
+	list_add(&fc->node, &fn->conns);
+	fn->nconns++;
+	spin_unlock_bh(&fn->conns_lock);
+	old = cmpxchg(&h->conn, NULL, fc);
+	if (old) {
+		/* Another CPU won, or destroy ran: never published. */
+		fpm_conn_release(fn, fc);
+		return old == FPM_CONN_DEAD ? NULL : old;
+	}
+	fpm_stat_inc(fn, FPM_STAT_CONNS);
+	fpm_map_ctr_add(fpm_conn_map(fn, ct, h->sel), FPM_CTR_CONNS, 1);
+	return fc;
+}
+
+void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct, u8 sel)
+{
+	struct nf_conn_help *help;
+	struct fpm_help_data *h;
 
 	if (READ_ONCE(fpm_exiting))
 		return;
-	h = nf_ct_l3num(ct) == NFPROTO_IPV6 ? &fpm_helpers[1] : &fpm_helpers[0];
-	help = nf_ct_helper_ext_add(ct, GFP_ATOMIC);
-	fc = help ? fpm_conn_alloc(m->ctr) : NULL;
+	help = nfct_help(ct);
+	if (!help)
+		help = nf_ct_helper_ext_add(ct, GFP_ATOMIC);
 	/* DNAT ran before us: sequence adjustment is not set up yet. */
-	if (!fc || (!nfct_seqadj(ct) && !nfct_seqadj_ext_add(ct))) {
-		fpm_conn_free(fc);
+	if (!help || (!nfct_seqadj(ct) && !nfct_seqadj_ext_add(ct))) {
 		fpm_stat_inc(fn, FPM_STAT_NOMEM);
 		return;
 	}
-	data = (struct fpm_help_data *)help->data;
-	data->conn = fc;
-	rcu_assign_pointer(help->helper, h);
+	if (rcu_access_pointer(help->helper))
+		return;
+	h = (struct fpm_help_data *)help->data;
+	memset(h, 0, sizeof(*h));
+	h->sel = sel;
+	rcu_assign_pointer(help->helper, nf_ct_l3num(ct) == NFPROTO_IPV6 ?
+			   &fpm_helpers[1] : &fpm_helpers[0]);
 	set_bit(IPS_HELPER_BIT, &ct->status);
-	fpm_stat_inc(fn, FPM_STAT_CONNS);
-	fpm_ctr_inc(fc->ctr, FPM_CTR_CONNS);
 }
 
 static void fpm_destroy(struct nf_conn *ct)
 {
-	struct fpm_help_data *data = fpm_data(ct);
+	struct fpm_help_data *h = fpm_data(ct);
+	struct fpm_net *fn;
+	struct fpm_conn *fc;
 
-	if (data)
-		fpm_conn_free(xchg(&data->conn, NULL));
+	if (!h)
+		return;
+	fn = fpm_pernet(nf_ct_net(ct));
+	/* A dying namespace frees its states itself (fpm_conns_exit). */
+	if (READ_ONCE(fn->dead))
+		return;
+	fc = xchg(&h->conn, FPM_CONN_DEAD);
+	if (fc && fc != FPM_CONN_DEAD)
+		fpm_conn_release(fn, fc);
 }
 
-/* --- command/reply pairing ------------------------------------------ */
+/* --- the engine's host functions --------------------------------------- */
 
-static void fpm_cmd_push(struct fpm_conn *fc, enum fp_kind k)
+static void fpm_addr(const struct nf_conn *ct, const union nf_inet_addr *a,
+		     struct fs_addr *out)
 {
-	if (fc->cmdq_len == FPM_CMDQ) {
-		/* A client this far ahead: forget the oldest. */
-		fc->cmdq_head = (fc->cmdq_head + 1) % FPM_CMDQ;
-		fc->cmdq_len--;
-	}
-	fc->cmdq[(fc->cmdq_head + fc->cmdq_len) % FPM_CMDQ] = k;
-	fc->cmdq_len++;
-}
-
-static enum fp_kind fpm_cmd_head(const struct fpm_conn *fc)
-{
-	return fc->cmdq_len ? fc->cmdq[fc->cmdq_head] : FP_K_OTHER;
-}
-
-static enum fp_kind fpm_cmd_pop(struct fpm_conn *fc)
-{
-	enum fp_kind k = fpm_cmd_head(fc);
-
-	if (fc->cmdq_len) {
-		fc->cmdq_head = (fc->cmdq_head + 1) % FPM_CMDQ;
-		fc->cmdq_len--;
-	}
-	return k;
-}
-
-static bool fpm_isdigit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * A server line that ends a reply ("ddd text", outside or closing a
- * multi-line reply) answers the oldest pending command; a 1yz reply is
- * preliminary and answers nothing yet.  Returns true for a final line.
- */
-static bool fpm_reply_final(struct fpm_conn *fc, const char *l, unsigned int n)
-{
-	bool code = n >= 4 && fpm_isdigit(l[0]) && fpm_isdigit(l[1]) &&
-		    fpm_isdigit(l[2]);
-
-	if (fc->flags & FPM_C_MULTI) {
-		if (!code || l[3] != ' ' || memcmp(l, fc->multi_code, 3))
-			return false;
-		fc->flags &= ~FPM_C_MULTI;
-		return l[0] != '1';
-	}
-	if (!code)
-		return false;
-	if (l[3] == '-') {
-		memcpy(fc->multi_code, l, 3);
-		fc->flags |= FPM_C_MULTI;
-		return false;
-	}
-	return l[3] == ' ' && l[0] != '1';
-}
-
-/* --- rewrites ---------------------------------------------------------- */
-
-static struct fpm_rw *fpm_rw_add(struct fpm_dir *d, u32 seq, u16 olen,
-				 const char *rep, unsigned int rlen, u8 *idx)
-{
-	struct fpm_rw *rw = &d->hist[d->hist_next];
-
-	if (rlen > sizeof(rw->rep))
-		return NULL;
-	*idx = d->hist_next;
-	d->hist_next = (d->hist_next + 1) % FPM_HIST;
-	rw->seq = seq;
-	rw->olen = olen;
-	rw->rlen = rlen;
-	rw->used = 1;
-	memcpy(rw->rep, rep, rlen);
-	return rw;
-}
-
-/* The part of every remembered rewrite that falls in this segment. */
-static unsigned int fpm_rw_edits(struct fpm_dir *d, u32 seq, unsigned int len,
-				 struct fpm_edit *e)
-{
-	unsigned int k, n = 0;
-
-	for (k = 0; k < FPM_HIST; k++) {
-		const struct fpm_rw *rw = &d->hist[k];
-		u32 lo, hi, i, j, rlo, rhi;
-
-		if (!rw->used)
-			continue;
-		lo = after(rw->seq, seq) ? rw->seq : seq;
-		hi = before(rw->seq + rw->olen, seq + len) ?
-		     rw->seq + rw->olen : seq + len;
-		if (!before(lo, hi))
-			continue;
-		i = lo - rw->seq;
-		j = hi - rw->seq;
-		rlo = min_t(u32, i, rw->rlen);
-		rhi = j == rw->olen ? rw->rlen : min_t(u32, j, rw->rlen);
-		e[n].off = lo - seq;
-		e[n].len = j - i;
-		e[n].rep = rw->rep + rlo;
-		e[n].rlen = rhi - rlo;
-		n++;
-	}
-	return n;
-}
-
-/* --- endpoints ------------------------------------------------------------ */
-
-static bool fpm_ep_to_addr(const struct nf_conn *ct,
-			   const struct fp_endpoint *ep,
-			   union nf_inet_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ep->family == 4 && nf_ct_l3num(ct) == NFPROTO_IPV4) {
-		memcpy(&a->ip, ep->addr, 4);
-		return true;
-	}
-	if (ep->family == 6 && nf_ct_l3num(ct) == NFPROTO_IPV6) {
-		memcpy(&a->ip6, ep->addr, 16);
-		return true;
-	}
-	return false;
-}
-
-static void fpm_addr_to_ep(const struct nf_conn *ct,
-			   const union nf_inet_addr *a, u16 port,
-			   struct fp_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
+	memset(out, 0, sizeof(*out));
 	if (nf_ct_l3num(ct) == NFPROTO_IPV4) {
-		ep->family = 4;
-		memcpy(ep->addr, &a->ip, 4);
+		out->family = 4;
+		memcpy(out->addr, &a->ip, 4);
 	} else {
-		ep->family = 6;
-		memcpy(ep->addr, &a->ip6, 16);
-	}
-	ep->port = port;
-}
-
-/* Where the data connection must go to, as the peer will see it. */
-static const union nf_inet_addr *fpm_public_addr(const struct fpm_seg *s)
-{
-	return &s->ct->tuplehash[!s->dir].tuple.dst.u3;
-}
-
-/* The sender of this segment: the only address it may name (strict). */
-static const union nf_inet_addr *fpm_sender_addr(const struct fpm_seg *s)
-{
-	return &s->ct->tuplehash[s->dir].tuple.src.u3;
-}
-
-/*
- * Did the address rewritten as it passed (fpm_partial) turn out to be the
- * whole address text of the completed line?  Not when its text only began
- * like the sender's address (say "10,10,10,010"): then the peer got a
- * garbled line, which is counted.
- */
-static bool fpm_stream_matched(const struct fpm_dir *d,
-			       const struct fp_line *pl, u32 line_seq)
-{
-	const struct fpm_rw *rw = &d->hist[d->stream_rw];
-
-	return rw->used && rw->seq == line_seq + pl->addr_off &&
-	       rw->olen == pl->addr_len;
-}
-
-/*
- * A PORT/EPRT (client) or 227/229 (server) line asking for a data
- * connection: check it, expect the data connection, rewrite for NAT.
- * @line_seq: sequence number of the line's first byte.
- */
-static void fpm_endpoint(struct fpm_seg *s, const struct fp_line *pl,
-			 u32 line_seq)
-{
-	struct fpm_dir *d = &s->fc->dir[s->dir];
-	struct nf_conntrack_expect *exp;
-	union nf_inet_addr named;
-	const union nf_inet_addr *daddr;
-	struct nf_conn_help *help = nfct_help(s->ct);
-	bool strict = READ_ONCE(s->fn->strict);
-	bool own, streamed, whole, addr_only = false;
-	__be16 port = htons(pl->ep.port);
-	u16 used;
-
-	if (pl->ep.family) {
-		if (!fpm_ep_to_addr(s->ct, &pl->ep, &named)) {
-			fpm_count(s, FPM_STAT_ADDR_MISMATCH, FPM_CTR_UNSPEC);
-			fpm_log(s->ct, "data address of the wrong family refused");
-			return;
-		}
-		own = nf_inet_addr_cmp(&named, fpm_sender_addr(s));
-	} else {
-		named = *fpm_sender_addr(s);
-		own = true;
-	}
-	if (!own) {
-		fpm_count(s, FPM_STAT_ADDR_MISMATCH, FPM_CTR_UNSPEC);
-		if (strict) {
-			fpm_log(s->ct, "data address is not the control peer's: refused");
-			return;
-		}
-	}
-	if (strict && pl->ep.port < 1024) {
-		fpm_count(s, FPM_STAT_PORT_LOW, FPM_CTR_UNSPEC);
-		fpm_log(s->ct, "data port below 1024 refused");
-		return;
-	}
-	if (strict && help &&
-	    help->expecting[NF_CT_EXPECT_CLASS_DEFAULT] >=
-	    READ_ONCE(s->fn->max_expect)) {
-		fpm_count(s, FPM_STAT_EXPECT_LIMIT, FPM_CTR_UNSPEC);
-		fpm_log(s->ct, "too many pending data connections: refused");
-		return;
-	}
-
-	exp = nf_ct_expect_alloc(s->ct);
-	if (!exp) {
-		fpm_count(s, FPM_STAT_EXPECT_FAIL, FPM_CTR_UNSPEC);
-		return;
-	}
-	/* A third-party address (loose mode) is expected as named, unNATed. */
-	daddr = own ? fpm_public_addr(s) : &named;
-	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(s->ct),
-			  &s->ct->tuplehash[!s->dir].tuple.src.u3, daddr,
-			  IPPROTO_TCP, NULL, &port);
-	/* The data connection is not FTP control: no helper for it. */
-	RCU_INIT_POINTER(exp->helper, NULL);
-
-	streamed = d->flags & (FPM_D_STREAM | FPM_D_NOREW);
-	/*
-	 * Rewrite the whole endpoint (the port may change) when all of its
-	 * text is in bytes never forwarded before; else the address alone,
-	 * if that is (EPRT cut before its address); else it was rewritten
-	 * as it passed, or cannot be, and the port must stay.
-	 */
-	if (!streamed && !before(line_seq + pl->ep_off, s->fresh)) {
-		whole = true;
-	} else {
-		whole = false;
-		addr_only = !streamed && pl->ep.family &&
-			    !before(line_seq + pl->addr_off, s->fresh);
-	}
-
-	if (s->nat && own) {
-		struct fp_endpoint nep;
-		char rep[FP_FORMAT_MAX];
-		unsigned int rlen;
-		u32 at;
-		u16 olen;
-		u8 idx;
-
-		used = fpm_nat_expect(exp, s->dir, pl->ep.port, !whole);
-		if (!used) {
-			fpm_count(s, FPM_STAT_EXPECT_FAIL, FPM_CTR_UNSPEC);
-			fpm_log(s->ct, "cannot expect the data connection");
-			goto out;
-		}
-		fpm_count(s, FPM_STAT_EXPECTS, FPM_CTR_EXPECTS);
-		if (!whole && !addr_only) {
-			/* Rewritten as it passed, or not rewritable now. */
-			if (d->flags & FPM_D_STREAM) {
-				if (fpm_stream_matched(d, pl, line_seq))
-					fpm_count(s, FPM_STAT_REWRITES,
-						  FPM_CTR_REWRITES);
-				else
-					fpm_count(s, FPM_STAT_REWRITE_FAIL,
-						  FPM_CTR_UNSPEC);
-			} else if (pl->ep.family &&
-				   !nf_inet_addr_cmp(fpm_public_addr(s),
-						     fpm_sender_addr(s))) {
-				fpm_count(s, FPM_STAT_REWRITE_FAIL,
-					  FPM_CTR_UNSPEC);
-			}
-			goto out;
-		}
-		fpm_addr_to_ep(s->ct, pl->ep.family ? fpm_public_addr(s) :
-			       &named, used, &nep);
-		if (!pl->ep.family)
-			nep.family = 0;
-		if (whole) {
-			at = line_seq + pl->ep_off;
-			olen = pl->ep_len;
-			rlen = fp_format(pl->kind, &nep, pl->delim, rep,
-					 sizeof(rep));
-		} else {
-			at = line_seq + pl->addr_off;
-			olen = pl->addr_len;
-			rlen = fp_format_addr(pl->kind, &nep, rep, sizeof(rep));
-		}
-		if (!rlen) {
-			fpm_count(s, FPM_STAT_REWRITE_FAIL, FPM_CTR_UNSPEC);
-			nf_ct_unexpect_related(exp);
-			goto out;
-		}
-		if (rlen == olen && !memcmp(rep, s->data + (at - s->seq), rlen))
-			goto out;
-		if (!fpm_rw_add(d, at, olen, rep, rlen, &idx)) {
-			fpm_count(s, FPM_STAT_REWRITE_FAIL, FPM_CTR_UNSPEC);
-			nf_ct_unexpect_related(exp);
-			goto out;
-		}
-		fpm_count(s, FPM_STAT_REWRITES, FPM_CTR_REWRITES);
-	} else {
-		if (nf_ct_expect_related(exp, 0)) {
-			fpm_count(s, FPM_STAT_EXPECT_FAIL, FPM_CTR_UNSPEC);
-			fpm_log(s->ct, "cannot expect the data connection");
-			goto out;
-		}
-		fpm_count(s, FPM_STAT_EXPECTS, FPM_CTR_EXPECTS);
-	}
-out:
-	nf_ct_expect_put(exp);
-}
-
-/*
- * The partial line in d->buf has grown: if it is a line of interest whose
- * address has begun, rewrite that address as it passes.  Its original
- * text is the sender's own address (anything else is refused in strict
- * mode anyway); the replacement is the public address.
- */
-static void fpm_partial(struct fpm_seg *s)
-{
-	struct fpm_dir *d = &s->fc->dir[s->dir];
-	char orig[FP_FORMAT_MAX], rep[FP_FORMAT_MAX];
-	unsigned int olen, rlen, have;
-	struct fp_endpoint ep;
-	enum fp_kind k;
-	fp_u16 aoff;
-	u8 idx;
-
-	if (!s->nat || (d->flags & (FPM_D_STREAM | FPM_D_NOREW)))
-		return;
-	k = fp_prefix(d->buf, d->len, s->fpdir, &aoff);
-	if (!aoff)
-		return;
-	if (s->fpdir == FP_DIR_CLIENT ? (k != FP_K_PORT && k != FP_K_EPRT) :
-	    (k != FP_K_227 || (fpm_cmd_head(s->fc) != FP_K_PASV &&
-			       fpm_cmd_head(s->fc) != FP_K_EPSV))) {
-		d->flags |= FPM_D_NOREW;
-		return;
-	}
-	fpm_addr_to_ep(s->ct, fpm_sender_addr(s), 0, &ep);
-	olen = fp_format_addr(k, &ep, orig, sizeof(orig));
-	fpm_addr_to_ep(s->ct, fpm_public_addr(s), 0, &ep);
-	rlen = fp_format_addr(k, &ep, rep, sizeof(rep));
-	have = d->len - aoff;
-	if (!olen || !rlen || (olen == rlen && !memcmp(orig, rep, olen)) ||
-	    memcmp(d->buf + aoff, orig, min(have, olen))) {
-		d->flags |= FPM_D_NOREW;
-		return;
-	}
-	if (!fpm_rw_add(d, d->line_seq + aoff, olen, rep, rlen, &idx)) {
-		d->flags |= FPM_D_NOREW;
-		return;
-	}
-	d->stream_rw = idx;
-	d->flags |= FPM_D_STREAM;
-}
-
-static void fpm_tls_on(struct fpm_seg *s)
-{
-	struct fpm_conn *fc = s->fc;
-	int i;
-
-	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		fc->dir[i].flags |= FPM_D_TLS;
-		fc->dir[i].flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
-		fc->dir[i].len = 0;
-		fc->dir[i].tls_hdr_len = 0;
-		fc->dir[i].tls_left = 0;
-	}
-	fc->cmdq_len = 0;
-	fc->flags &= ~FPM_C_MULTI;
-	if (!(fc->flags & FPM_C_TLS)) {
-		fc->flags |= FPM_C_TLS;
-		fpm_count(s, FPM_STAT_TLS, FPM_CTR_UNSPEC);
-		fpm_log(s->ct, "control channel is now TLS: data channels need a passive port range mapping (portmapctl nat-server)");
+		out->family = 6;
+		memcpy(out->addr, &a->ip6, 16);
 	}
 }
 
-/* One complete line: @l, @n bytes, starting at sequence number @lseq. */
-static void fpm_line(struct fpm_seg *s, const char *l, unsigned int n,
-		     u32 lseq)
+void *fs_host_alloc_lines(void *host)
 {
-	struct fpm_conn *fc = s->fc;
-	struct fp_line pl;
-	enum fp_kind cmd;
+	return fpm_alloc_lines(((struct fpm_host *)host)->fn);
+}
 
-	fp_parse_line(l, n, s->fpdir, &pl);
-	fpm_count(s, FPM_STAT_LINES, FPM_CTR_LINES);
-	if (pl.kind == FP_K_REJECT) {
-		fpm_count(s, FPM_STAT_PARSE_REJECT, FPM_CTR_UNSPEC);
-		if (s->fpdir == FP_DIR_CLIENT)
-			fpm_cmd_push(fc, FP_K_OTHER);
-		else if (fpm_reply_final(fc, l, n))
-			fpm_cmd_pop(fc);
-		return;
-	}
+void fs_host_free_lines(void *host, void *p)
+{
+	kfree(p);
+}
 
-	if (s->fpdir == FP_DIR_CLIENT) {
-		fpm_cmd_push(fc, pl.kind);
-		if (pl.kind == FP_K_PORT || pl.kind == FP_K_EPRT)
-			fpm_endpoint(s, &pl, lseq);
-		return;
-	}
+static const struct {
+	u8 stat;
+	const char *log;
+} fpm_events[FS_EV__COUNT] = {
+	[FS_EV_REJECT]		= { FPM_STAT_PARSE_REJECT },
+	[FS_EV_UNPAIRED]	= { FPM_STAT_UNPAIRED },
+	[FS_EV_TOOLONG]		= { FPM_STAT_LINE_TOOLONG },
+	[FS_EV_TLS]		= { FPM_STAT_TLS,
+		"control channel is now TLS: data channels need a passive port range mapping (portmapctl nat-server)" },
+	[FS_EV_CCC]		= { FPM_STAT_CCC },
+	[FS_EV_OOO]		= { FPM_STAT_OOO },
+	[FS_EV_RESYNC]		= { FPM_STAT_RESYNC },
+	[FS_EV_HELD]		= { FPM_STAT_HELD },
+	[FS_EV_NOMEM]		= { FPM_STAT_NOMEM },
+	[FS_EV_REWRITE]		= { FPM_STAT_REWRITES },
+	[FS_EV_REWRITE_FAIL]	= { FPM_STAT_REWRITE_FAIL,
+		"data address could not be rewritten" },
+	[FS_EV_ADDR_MISMATCH]	= { FPM_STAT_ADDR_MISMATCH,
+		"data address is not the control peer's" },
+	[FS_EV_PORT_LOW]	= { FPM_STAT_PORT_LOW,
+		"data port below 1024 refused" },
+};
 
-	if (!fpm_reply_final(fc, l, n))
+/* A refusal: traced, and reported through nf_ct_helper_log() (nf_log). */
+static void fpm_refuse(struct fpm_host *g, const char *why)
+{
+	trace_fpm_refuse(g->ct, g->dir, why);
+	nf_ct_helper_log(g->skb, g->ct, "%s", why);
+}
+
+void fs_host_event(void *host, enum fs_event ev)
+{
+	struct fpm_host *g = host;
+
+	if ((unsigned int)ev >= FS_EV__COUNT)
 		return;
-	cmd = fpm_cmd_pop(fc);
-	switch (pl.kind) {
-	case FP_K_227:
-	case FP_K_229:
-		if (cmd == FP_K_PASV || cmd == FP_K_EPSV)
-			fpm_endpoint(s, &pl, lseq);
-		else
-			fpm_count(s, FPM_STAT_UNPAIRED, FPM_CTR_UNSPEC);
+	fpm_stat_inc(g->fn, fpm_events[ev].stat);
+	switch (ev) {
+	case FS_EV_REWRITE:
+		g->rewrites++;
 		break;
-	case FP_K_234:
-		if (cmd == FP_K_AUTH)
-			fpm_tls_on(s);
-		else
-			fpm_count(s, FPM_STAT_UNPAIRED, FPM_CTR_UNSPEC);
+	case FS_EV_REJECT:
+		fpm_refuse(g, "line of interest failed validation");
+		break;
+	case FS_EV_UNPAIRED:
+		fpm_refuse(g, "reply answering no matching command");
+		break;
+	case FS_EV_REWRITE_FAIL:
+	case FS_EV_ADDR_MISMATCH:
+	case FS_EV_PORT_LOW:
+		fpm_refuse(g, fpm_events[ev].log);
 		break;
 	default:
 		break;
 	}
+	if (fpm_events[ev].log)
+		fpm_log(g->ct, fpm_events[ev].log);
 }
 
-/*
- * Follow TLS records from @p on; returns where clear text resumes, or
- * s->len when the whole rest is TLS.  Record headers are not encrypted:
- * a byte that cannot start one where a record must start is clear text
- * again (CCC, RFC 4217).
- */
-static unsigned int fpm_tls_follow(struct fpm_seg *s, unsigned int p)
+void fs_host_line(void *host, const struct fp_line *line, fp_u32 seq)
 {
-	struct fpm_dir *d = &s->fc->dir[s->dir];
+	struct fpm_host *g = host;
 
-	while (p < s->len) {
-		if (d->tls_left) {
-			unsigned int k = min_t(unsigned int, d->tls_left,
-					       s->len - p);
-
-			d->tls_left -= k;
-			p += k;
-			continue;
-		}
-		if (!d->tls_hdr_len) {
-			u8 type = s->data[p];
-
-			if (type < 20 || type > 24) {
-				/* Counted once: by the first side to clear. */
-				d->flags &= ~FPM_D_TLS;
-				if (s->fc->dir[!s->dir].flags & FPM_D_TLS)
-					fpm_count(s, FPM_STAT_CCC,
-						  FPM_CTR_UNSPEC);
-				s->fc->cmdq_len = 0;
-				s->fc->flags &= ~FPM_C_MULTI;
-				return p;
-			}
-		}
-		d->tls_hdr[d->tls_hdr_len++] = s->data[p++];
-		if (d->tls_hdr_len == 5) {
-			d->tls_left = (d->tls_hdr[3] << 8) | d->tls_hdr[4];
-			d->tls_hdr_len = 0;
-		}
-	}
-	return p;
+	trace_fpm_line(g->ct, g->dir, fp_kind_name(line->kind), seq,
+		       line->len);
 }
 
-/* Parse the never-seen bytes of the segment, from payload offset @p. */
-static void fpm_parse(struct fpm_seg *s, unsigned int p)
+fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
 {
-	struct fpm_dir *d = &s->fc->dir[s->dir];
+	struct fpm_host *g = host;
+	struct nf_conn *ct = g->ct;
+	struct nf_conn_help *help = nfct_help(ct);
+	const struct fp_line *pl = e->line;
+	const union nf_inet_addr *daddr;
+	struct nf_conntrack_expect *exp;
+	union nf_inet_addr named;
+	__be16 port = htons(pl->ep.port);
+	u16 used;
 
-	while (p < s->len) {
-		unsigned int n, take;
-		u32 lseq;
-
-		if (d->flags & FPM_D_TLS) {
-			p = fpm_tls_follow(s, p);
-			continue;
-		}
-		n = fp_line_len(s->data + p, s->len - p);
-		take = n ? n : s->len - p;
-
-		if (d->flags & FPM_D_SKIP) {
-			/* Discarding an over-long line up to its LF. */
-			if (n)
-				d->flags &= ~FPM_D_SKIP;
-			p += take;
-			continue;
-		}
-		if (!d->len && n) {
-			/* The common case: a whole line in this segment. */
-			fpm_line(s, s->data + p, n, s->seq + p);
-			d->flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
-			p += n;
-			continue;
-		}
-		if (!d->len)
-			d->line_seq = s->seq + p;
-		/* A line cut across segments: held until it completes. */
-		if (!d->buf)
-			d->buf = kmalloc(FP_LINE_MAX, GFP_ATOMIC);
-		if (!d->buf || d->len + take > FP_LINE_MAX) {
-			fpm_count(s, d->buf ? FPM_STAT_LINE_TOOLONG :
-				  FPM_STAT_NOMEM, FPM_CTR_UNSPEC);
-			d->len = 0;
-			d->flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
-			if (!n)
-				d->flags |= FPM_D_SKIP;
-			p += take;
-			continue;
-		}
-		memcpy(d->buf + d->len, s->data + p, take);
-		d->len += take;
-		p += take;
-		if (!n) {
-			fpm_partial(s);
-			break;
-		}
-		lseq = d->line_seq;
-		n = d->len;
-		d->len = 0;
-		fpm_line(s, d->buf, n, lseq);
-		d->flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
+	if (nf_ct_is_dying(ct))
+		return 0;
+	if ((g->fs.flags & FS_S_STRICT) &&
+	    help->expecting[NF_CT_EXPECT_CLASS_DEFAULT] >=
+	    READ_ONCE(g->fn->max_expect)) {
+		fpm_stat_inc(g->fn, FPM_STAT_EXPECT_LIMIT);
+		fpm_log(ct, "too many pending data connections: refused");
+		fpm_refuse(g, "too many pending data connections");
+		return 0;
 	}
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp) {
+		fpm_stat_inc(g->fn, FPM_STAT_EXPECT_FAIL);
+		return 0;
+	}
+	memset(&named, 0, sizeof(named));
+	if (pl->ep.family == 4)
+		memcpy(&named.ip, pl->ep.addr, 4);
+	else if (pl->ep.family == 6)
+		memcpy(&named.ip6, pl->ep.addr, 16);
+	else
+		named = ct->tuplehash[g->dir].tuple.src.u3;
+	/* A third-party address (loose mode) is expected as named, unNATed. */
+	daddr = e->own ? &ct->tuplehash[!g->dir].tuple.dst.u3 : &named;
+	nf_ct_expect_init(exp, NF_CT_EXPECT_CLASS_DEFAULT, nf_ct_l3num(ct),
+			  &ct->tuplehash[!g->dir].tuple.src.u3, daddr,
+			  IPPROTO_TCP, NULL, &port);
+	fpm_compat_exp_init(exp);
+
+	if ((g->fs.flags & FS_S_NAT) && e->own)
+		used = fpm_nat_expect(exp, g->dir, pl->ep.port, e->keep_port);
+	else
+		used = nf_ct_expect_related(exp, 0) ? 0 : pl->ep.port;
+	nf_ct_expect_put(exp);
+	trace_fpm_expect(ct, g->dir, pl->ep.port, used, e->own);
+	if (!used) {
+		fpm_stat_inc(g->fn, FPM_STAT_EXPECT_FAIL);
+		fpm_log(ct, "cannot expect the data connection");
+		fpm_refuse(g, "cannot expect the data connection");
+		return 0;
+	}
+	fpm_stat_inc(g->fn, FPM_STAT_EXPECTS);
+	g->expects++;
+	return used;
 }
+
+/* --- the helper ---------------------------------------------------------- */
 
 static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
 {
-	struct fpm_edit edits[FPM_HIST];
-	struct fpm_help_data *data;
+	struct fpm_help_data *h = fpm_data(ct);
+	const struct ip_ct_tcp_state *peer;
 	const struct tcphdr *th;
+	struct fpm_conn *fc;
+	struct fpm_host g;
+	struct fpm_net *fn;
 	struct tcphdr _th;
-	struct fpm_seg s;
-	struct fpm_dir *d;
-	unsigned int dataoff, n;
-	int ret = NF_ACCEPT;
-	__be32 rawseq;
-	bool syn;
+	unsigned int dataoff, len;
+	int dir = CTINFO2DIR(ctinfo);
+	u32 seq;
+	bool fin;
+	int ret;
 
-	if (READ_ONCE(fpm_exiting))
+	if (!h || READ_ONCE(fpm_exiting))
 		return NF_ACCEPT;
-	data = fpm_data(ct);
-	if (!data)
+	fn = fpm_pernet(nf_ct_net(ct));
+	if (READ_ONCE(fn->dead))
 		return NF_ACCEPT;
-
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
 	if (!th)
 		return NF_ACCEPT;
-
-	s.ct = ct;
-	s.ctinfo = ctinfo;
-	s.dir = CTINFO2DIR(ctinfo);
-	s.fpdir = s.dir == IP_CT_DIR_ORIGINAL ? FP_DIR_CLIENT : FP_DIR_SERVER;
-	s.fn = fpm_pernet(nf_ct_net(ct));
-	rawseq = th->seq;
-	syn = th->syn;
 	dataoff = protoff + th->doff * 4;
-	s.seq = ntohl(rawseq);
-
-	s.fc = READ_ONCE(data->conn);
-	if (!s.fc) {
-		/* Attached by an nft/iptables rule rather than the table. */
-		struct fpm_conn *fc = fpm_conn_alloc(NULL);
-
-		if (!fc) {
-			fpm_stat_inc(s.fn, FPM_STAT_NOMEM);
-			return NF_ACCEPT;
-		}
-		s.fc = cmpxchg(&data->conn, NULL, fc);
-		if (s.fc) {
-			fpm_conn_free(fc);
-		} else {
-			s.fc = fc;
-			fpm_stat_inc(s.fn, FPM_STAT_CONNS);
-		}
-	}
-
-	if (syn) {
-		spin_lock_bh(&s.fc->lock);
-		d = &s.fc->dir[s.dir];
-		d->next_seq = s.seq + 1;
-		d->flags |= FPM_D_SEQ;
-		spin_unlock_bh(&s.fc->lock);
+	len = skb->len > dataoff ? skb->len - dataoff : 0;
+	seq = ntohl(th->seq);
+	fin = th->fin;
+	if (th->syn) {
+		/* Data in a SYN (TCP Fast Open) is not parsed. */
+		WRITE_ONCE(h->isn[dir], seq + 1 + len);
+		/* isn before isn_ok: pairs with fpm_conn_get(). */
+		smp_store_release(&h->isn_ok[dir], 1);
 		return NF_ACCEPT;
 	}
-	if (dataoff >= skb->len)
+	if (!len)
+		return NF_ACCEPT;
+	fc = fpm_conn_get(fn, ct, h);
+	if (!fc)
 		return NF_ACCEPT;
 	if (unlikely(skb_linearize(skb)))
 		return NF_DROP;
-	s.data = skb->data + dataoff;
-	s.len = skb->len - dataoff;
-	s.nat = ct->status & IPS_NAT_MASK;
 
-	spin_lock_bh(&s.fc->lock);
-	d = &s.fc->dir[s.dir];
-	if (!(d->flags & FPM_D_SEQ)) {
-		d->next_seq = s.seq;
-		d->flags |= FPM_D_SEQ;
-	}
-	if (after(s.seq, d->next_seq)) {
-		/* A hole before this segment: wait for the retransmission. */
-		fpm_stat_inc(s.fn, FPM_STAT_OOO);
-		if (++d->gap_drops <= FPM_GAP_MAX) {
-			ret = NF_DROP;
-			goto out;
-		}
-		/* Lost sync for good: pick up at the next line. */
-		d->next_seq = s.seq;
-		d->len = 0;
-		d->flags &= ~(FPM_D_STREAM | FPM_D_NOREW);
-		d->flags |= FPM_D_SKIP;
-	}
-	d->gap_drops = 0;
-	s.fresh = d->next_seq;
-	if (after(s.seq + s.len, d->next_seq)) {
-		fpm_parse(&s, d->next_seq - s.seq);
-		d->next_seq = s.seq + s.len;
+	memset(&g, 0, sizeof(g));
+	g.skb = skb;
+	g.ct = ct;
+	g.fn = fn;
+	g.dir = dir;
+	g.fs.host = &g;
+	g.fs.data = skb->data + dataoff;
+	g.fs.seq = seq;
+	g.fs.len = len;
+	g.fs.dir = dir == IP_CT_DIR_ORIGINAL ? FS_CLIENT : FS_SERVER;
+	if (ct->status & IPS_NAT_MASK)
+		g.fs.flags |= FS_S_NAT;
+	if (READ_ONCE(fn->strict))
+		g.fs.flags |= FS_S_STRICT;
+	fpm_addr(ct, &ct->tuplehash[dir].tuple.src.u3, &g.fs.own);
+	fpm_addr(ct, &ct->tuplehash[!dir].tuple.dst.u3, &g.fs.pub);
+	/* The peer's highest ACK, in this direction's numbering (conntrack). */
+	peer = &ct->proto.tcp.seen[!dir];
+	if (READ_ONCE(peer->flags) & IP_CT_TCP_FLAG_MAXACK_SET) {
+		g.fs.acked = READ_ONCE(peer->td_maxack);
+		g.fs.flags |= FS_S_ACKED;
 	}
 
-	n = fpm_rw_edits(d, s.seq, s.len, edits);
-	if (n && !fpm_nat_apply(skb, ct, ctinfo, protoff, rawseq, edits, n)) {
-		fpm_stat_inc(s.fn, FPM_STAT_REWRITE_FAIL);
-		fpm_log(ct, "cannot rewrite segment; dropped for retransmission");
-		ret = NF_DROP;
+	spin_lock_bh(&fc->lock);
+	fs_segment(&fc->fs, &g.fs);
+	ret = fpm_nat_apply(skb, ct, ctinfo, protoff, &g.fs, fin);
+	h->lines = min_t(u64, (u64)h->lines + g.fs.lines, U32_MAX);
+	h->rewrites = min_t(u32, h->rewrites + g.rewrites, U16_MAX);
+	h->expects = min_t(u32, h->expects + g.expects, U16_MAX);
+	spin_unlock_bh(&fc->lock);
+
+	if (g.fs.drop || g.fs.keep < g.fs.len) {
+		trace_fpm_verdict(ct, dir, seq, len, g.fs.head, g.fs.keep,
+				  g.fs.drop || ret != NF_ACCEPT);
+		nf_ct_helper_log(skb, ct, g.fs.drop ?
+				 "segment dropped for the sender to send again" :
+				 "segment tail held back for the sender to send again");
 	}
-out:
-	spin_unlock_bh(&s.fc->lock);
+
+	if (ret != NF_ACCEPT)
+		fpm_stat_inc(fn, FPM_STAT_REWRITE_FAIL);
+	if (g.fs.lines)
+		fpm_stat_add(fn, FPM_STAT_LINES, g.fs.lines);
+	if (h->sel && (g.fs.lines || g.expects || g.rewrites)) {
+		struct fpm_map *m = fpm_conn_map(fn, ct, h->sel);
+
+		fpm_map_ctr_add(m, FPM_CTR_LINES, g.fs.lines);
+		fpm_map_ctr_add(m, FPM_CTR_EXPECTS, g.expects);
+		fpm_map_ctr_add(m, FPM_CTR_REWRITES, g.rewrites);
+	}
 	return ret;
 }
 
-static int fpm_free_iter(struct nf_conn *ct, void *unused)
-{
-	struct nf_conn_help *help = nfct_help(ct);
+/* --- ctnetlink: what conn list shows -------------------------------------- */
 
-	if (help && fpm_is_ours(rcu_dereference_raw(help->helper)))
-		fpm_conn_free(xchg(&((struct fpm_help_data *)help->data)->conn,
-				   NULL));
+/* The most fpm_to_nlattr() puts (CTA_HELP_INFO and its attributes). */
+#define FPM_CI_SIZE	(nla_total_size(0) + 5 * nla_total_size(sizeof(u32)) + \
+			 nla_total_size(sizeof(u16)) + \
+			 nla_total_size(sizeof(u8)) + nla_total_size(16))
+
+/*
+ * Per-connection information in CTA_HELP (include/uapi/ftp_portmap.h:
+ * enum fpm_conn_info).  Called under rcu_read_lock.  ctnetlink sizes its
+ * event messages without helper information: all of it fits, or none.
+ */
+static int fpm_to_nlattr(struct sk_buff *skb, const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	const struct fpm_help_data *h;
+	struct fpm_conn *fc;
+	struct nlattr *info;
+	struct fpm_key key;
+	u32 flags = 0, pending = 0;
+	int i;
+
+	if (!help || skb_tailroom(skb) < FPM_CI_SIZE)
+		return 0;
+	h = (const struct fpm_help_data *)help->data;
+	fc = READ_ONCE(h->conn);
+	if (ct->status & IPS_NAT_MASK)
+		flags |= FPM_CIF_NAT;
+	if (READ_ONCE(h->nomem))
+		flags |= FPM_CIF_GAVE_UP;
+	if (!fc || fc == FPM_CONN_DEAD) {
+		flags |= FPM_CIF_NOSTATE;
+	} else {
+		u8 c = READ_ONCE(fc->fs.flags);
+		u8 d = READ_ONCE(fc->fs.dir[0].flags) |
+		       READ_ONCE(fc->fs.dir[1].flags);
+
+		if (d & FS_D_TLS)
+			flags |= FPM_CIF_TLS;
+		else if (c & FS_C_TLS)
+			flags |= FPM_CIF_WAS_TLS;
+		if (c & FS_C_UNSYNC)
+			flags |= FPM_CIF_UNPAIRED;
+	}
+	for (i = 0; i < NF_CT_MAX_EXPECT_CLASSES; i++)
+		pending += help->expecting[i];
+
+	info = nla_nest_start(skb, CTA_HELP_INFO);
+	if (!info)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, FPM_CI_FLAGS, flags))
+		goto cancel;
+	if (h->sel & FPM_SEL_MAPPED) {
+		fpm_conn_key(ct, h->sel, &key);
+		if (nla_put_u16(skb, FPM_CI_PORT, key.port) ||
+		    (key.family &&
+		     (nla_put_u8(skb, FPM_CI_FAMILY, key.family) ||
+		      (key.family == AF_INET ?
+		       nla_put_in_addr(skb, FPM_CI_HOST4, key.addr.ip) :
+		       nla_put_in6_addr(skb, FPM_CI_HOST6, &key.addr.in6)))))
+			goto cancel;
+	}
+	if (!(flags & FPM_CIF_NOSTATE) &&
+	    (nla_put_u32(skb, FPM_CI_LINES, READ_ONCE(h->lines)) ||
+	     nla_put_u32(skb, FPM_CI_REWRITES, READ_ONCE(h->rewrites)) ||
+	     nla_put_u32(skb, FPM_CI_EXPECTS, READ_ONCE(h->expects)) ||
+	     nla_put_u32(skb, FPM_CI_PENDING, pending)))
+		goto cancel;
+	nla_nest_end(skb, info);
 	return 0;
+
+cancel:
+	nla_nest_cancel(skb, info);
+	return -EMSGSIZE;
+}
+
+/* --- teardown ------------------------------------------------------------ */
+
+/* Called under nf_conntrack_expect_lock. */
+static bool fpm_exp_ours(struct nf_conntrack_expect *exp, void *data)
+{
+	struct nf_conn_help *help = nfct_help(exp->master);
+
+	return help && fpm_is_ours(rcu_access_pointer(help->helper));
 }
 
 /*
- * Module exit, step one: no helper call touches per-namespace state or
- * allocates anything after this, and every connection's state is freed.
+ * Module exit, step one: no help() allocates or expects anything after
+ * this, and no expectation of ours is left.
  */
 void fpm_helper_quiesce(void)
 {
 	WRITE_ONCE(fpm_exiting, true);
 	synchronize_rcu();
-	nf_ct_iterate_destroy(fpm_free_iter, NULL);
+	nf_ct_expect_iterate_destroy(fpm_exp_ours, NULL);
+}
+
+/*
+ * Is @fc's conntrack gone, or no longer ours, without helper->destroy
+ * having run?  That happens when the helper is unset from a conntrack
+ * (ctnetlink with an empty helper name): destroy is then never called.
+ * Called under rcu_read_lock and fn->conns_lock.
+ */
+static bool fpm_conn_orphan(struct fpm_conn *fc)
+{
+	struct nf_conn *ct = READ_ONCE(fc->ct);
+	struct fpm_help_data *h;
+	struct nf_conn_help *help;
+	bool orphan = true;
+
+	if (!ct)
+		return false;		/* being released right now */
+	/* Conntracks are SLAB_TYPESAFE_BY_RCU: ct may be another one now. */
+	if (!refcount_inc_not_zero(&ct->ct_general.use))
+		return true;
+	help = nfct_help(ct);
+	h = help ? (struct fpm_help_data *)help->data : NULL;
+	if (h && fpm_is_ours(rcu_dereference(help->helper))) {
+		struct fpm_conn *cur = READ_ONCE(h->conn);
+
+		/* NULL: about to be published by fpm_conn_get(). */
+		orphan = cur != fc && cur;
+	}
+	nf_ct_put(ct);
+	return orphan;
+}
+
+/*
+ * Reclaim states whose conntrack lost the helper: FPM_GC_BATCH list
+ * entries a run, each moved to the tail, so the whole list is visited
+ * in turn.
+ */
+static void fpm_gc(struct work_struct *work)
+{
+	struct fpm_net *fn = container_of(to_delayed_work(work),
+					  struct fpm_net, gc);
+	struct fpm_conn *fc, *tmp;
+	unsigned int n, todo;
+	LIST_HEAD(reap);
+
+	rcu_read_lock();
+	spin_lock_bh(&fn->conns_lock);
+	todo = min_t(unsigned int, fn->nconns, FPM_GC_BATCH);
+	for (n = 0; n < todo; n++) {
+		fc = list_first_entry(&fn->conns, struct fpm_conn, node);
+		if (fpm_conn_orphan(fc) && xchg(&fc->ct, NULL)) {
+			list_move(&fc->node, &reap);
+			fn->nconns--;
+		} else {
+			list_move_tail(&fc->node, &fn->conns);
+		}
+	}
+	spin_unlock_bh(&fn->conns_lock);
+	rcu_read_unlock();
+	list_for_each_entry_safe(fc, tmp, &reap, node) {
+		list_del(&fc->node);
+		fpm_stat_inc(fn, FPM_STAT_ORPHANS);
+		call_rcu(&fc->rcu, fpm_conn_free_rcu);
+	}
+	if (!READ_ONCE(fn->dead))
+		queue_delayed_work(system_power_efficient_wq, &fn->gc,
+				   FPM_GC_INTERVAL);
+}
+
+void fpm_conns_init(struct fpm_net *fn)
+{
+	spin_lock_init(&fn->conns_lock);
+	INIT_LIST_HEAD(&fn->conns);
+	INIT_DELAYED_WORK(&fn->gc, fpm_gc);
+	queue_delayed_work(system_power_efficient_wq, &fn->gc,
+			   FPM_GC_INTERVAL);
+}
+
+/* fpm_net.dead is set: stop reclaiming. */
+void fpm_conns_pre_exit(struct fpm_net *fn)
+{
+	cancel_delayed_work_sync(&fn->gc);
+}
+
+/*
+ * A namespace goes (or the module): fpm_net.dead was set and an RCU grace
+ * period has passed, so neither help() nor destroy() touches these
+ * states any more.
+ */
+void fpm_conns_exit(struct fpm_net *fn)
+{
+	struct fpm_conn *fc, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_bh(&fn->conns_lock);
+	list_splice_init(&fn->conns, &list);
+	fn->nconns = 0;
+	spin_unlock_bh(&fn->conns_lock);
+	list_for_each_entry_safe(fc, tmp, &list, node) {
+		list_del(&fc->node);
+		fs_release(&fc->fs, NULL);
+		kfree(fc);
+	}
 }
 
 int fpm_helper_init(void)
@@ -827,6 +742,7 @@ int fpm_helper_init(void)
 				  0, &fpm_exp_policy, 0, fpm_help, NULL,
 				  THIS_MODULE);
 		fpm_helpers[i].destroy = fpm_destroy;
+		fpm_helpers[i].to_nlattr = fpm_to_nlattr;
 		fpm_helpers[i].data_len = sizeof(struct fpm_help_data);
 	}
 	err = nf_conntrack_helpers_register(fpm_helpers,

@@ -11,92 +11,65 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 
 #include "ftp_parse.h"
+#include "ftp_stream.h"
 #include "ftp_portmap.h"
 
-/* Rewrites remembered per direction, for retransmissions. */
-#define FPM_HIST		4
-/* Client commands awaiting their final reply. */
-#define FPM_CMDQ		64
-/* Consecutive out-of-order segments dropped before resynchronising. */
-#define FPM_GAP_MAX		16
+/*
+ * Per-connection state, allocated (kmalloc-96 on 64-bit) only for a
+ * confirmed conntrack once it carries payload.  Reachable from the
+ * conntrack through fpm_help_data.conn and from the namespace through
+ * fpm_net.conns.  Freed exactly once, after an RCU grace period, by whoever
+ * takes it out of fpm_help_data.conn (helper->destroy) or, for what is left
+ * when the namespace goes, by fpm_conns_exit().
+ */
+struct fpm_conn {
+	struct fs_conn fs;		/* the engine's state */
+	spinlock_t lock;		/* serialises the engine per connection */
+	union {
+		struct list_head node;	/* in fpm_net.conns */
+		struct rcu_head rcu;	/* once out of it */
+	};
+	struct nf_conn *ct;
+};
+
+/* fpm_help_data.conn once the state is gone: never allocated again. */
+#define FPM_CONN_DEAD	((struct fpm_conn *)1UL)
+
+/* Which tuple fields hold the key of the mapping that matched. */
+enum {
+	FPM_SEL_MAPPED		= BIT(0),	/* attached by the table */
+	FPM_SEL_PORT_REPLY	= BIT(1),	/* port: reply src, else orig dst */
+	FPM_SEL_HOST		= BIT(2),	/* a host mapping: */
+	FPM_SEL_ADDR_REPLY	= BIT(3),	/* ...reply src, else orig dst */
+};
 
 /*
- * One rewrite, in the sender's sequence space: the @olen original bytes
- * from @seq on become @rep.  A segment that carries only part of the
- * original bytes [i, j) gets rep[min(i, rlen) .. (j == olen ? rlen :
- * min(j, rlen))): the same text whatever the segment boundaries, so first
- * transmissions, retransmissions and lines split across segments all
- * produce one consistent byte stream.
+ * What nf_conn_help.data holds for us (at most 32 bytes): written while
+ * the conntrack is unconfirmed (attach) or with atomics (isn, conn).
  */
-struct fpm_rw {
-	u32 seq;
-	u16 olen;
-	u8 rlen;
-	u8 used;
-	char rep[FP_FORMAT_MAX];
-};
-
-enum {
-	FPM_D_SEQ	= BIT(0),	/* next_seq is known */
-	FPM_D_SKIP	= BIT(1),	/* discarding an over-long line */
-	FPM_D_TLS	= BIT(2),	/* following TLS records */
-	FPM_D_STREAM	= BIT(3),	/* current line: address rewrite begun */
-	FPM_D_NOREW	= BIT(4),	/* current line: address seen, no rewrite */
-};
-
-struct fpm_dir {
-	u32 next_seq;		/* first byte not yet parsed */
-	u32 line_seq;		/* first byte of the partial line in buf */
-	u16 len;		/* bytes of the partial line in buf */
-	u8 flags;
-	u8 gap_drops;
-	u8 stream_rw;		/* FPM_D_STREAM: index into hist */
-	u8 hist_next;
-	u8 tls_hdr_len;
-	u8 tls_hdr[5];
-	u16 tls_left;		/* bytes left in the current TLS record */
-	struct fpm_rw hist[FPM_HIST];
-	char *buf;		/* FP_LINE_MAX bytes, allocated on first use */
-};
-
-enum {
-	FPM_C_TLS	= BIT(0),	/* went encrypted at least once */
-	FPM_C_MULTI	= BIT(1),	/* inside a multi-line reply */
-};
-
-struct fpm_conn {
-	spinlock_t lock;
-	struct fpm_counters *ctr;	/* the mapping's, or NULL */
-	u8 flags;
-	u8 cmdq_head;
-	u8 cmdq_len;
-	char multi_code[3];
-	u8 cmdq[FPM_CMDQ];		/* enum fp_kind of pending commands */
-	struct fpm_dir dir[IP_CT_DIR_MAX];
-};
-
-/* What nf_conn_help.data holds for us. */
 struct fpm_help_data {
-	struct fpm_conn *conn;
+	struct fpm_conn *conn;		/* NULL, the state, or FPM_CONN_DEAD */
+	u32 isn[IP_CT_DIR_MAX];		/* first payload byte, from the SYN */
+	u8 isn_ok[IP_CT_DIR_MAX];
+	u8 sel;				/* FPM_SEL_* */
+	u8 nomem;			/* the last allocation attempt failed */
+	/* Per-connection counters (conn list), saturating, under fc->lock. */
+	u32 lines;
+	u16 rewrites;
+	u16 expects;
 };
 
-/* A replacement to make in the current segment's payload. */
-struct fpm_edit {
-	u16 off;
-	u16 len;
-	u8 rlen;
-	const char *rep;
-};
-
-void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct,
-		       struct fpm_map *m);
+void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct, u8 sel);
+bool fpm_helps(const struct nf_conn *ct);
+struct fpm_map *fpm_conn_map(struct fpm_net *fn, const struct nf_conn *ct,
+			     u8 sel);
 extern bool fpm_exiting;
 
 /* nat.c */
 u16 fpm_nat_expect(struct nf_conntrack_expect *exp, int dir, u16 port,
 		   bool keep_port);
-bool fpm_nat_apply(struct sk_buff *skb, struct nf_conn *ct,
-		   enum ip_conntrack_info ctinfo, unsigned int protoff,
-		   __be32 seq, struct fpm_edit *edits, unsigned int n);
+int fpm_nat_apply(struct sk_buff *skb, struct nf_conn *ct,
+		  enum ip_conntrack_info ctinfo, unsigned int protoff,
+		  const struct fs_seg *s, bool fin);
 
 #endif /* FPM_HELPER_H */

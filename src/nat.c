@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * nat.c - NAT side of the ALG: expectations that NAT the data connection
- * like its control connection, and in-place rewriting of control lines
- * with a single sequence adjustment per segment.
+ * like its control connection, and carrying out the engine's edits,
+ * hold-backs and sequence correction points on a segment.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,6 +11,7 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_helper.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 
 #include "helper.h"
 
@@ -49,41 +50,61 @@ u16 fpm_nat_expect(struct nf_conntrack_expect *exp, int dir, u16 port,
 	return 0;
 }
 
-static void fpm_sort_edits(struct fpm_edit *e, unsigned int n)
+/* The segment now starts @by bytes later. */
+static void fpm_seq_advance(struct sk_buff *skb, unsigned int protoff, u32 by)
 {
-	unsigned int i, j;
+	struct tcphdr *th = (struct tcphdr *)(skb->data + protoff);
+	__be32 seq = htonl(ntohl(th->seq) + by);
 
-	for (i = 1; i < n; i++) {
-		struct fpm_edit t = e[i];
+	inet_proto_csum_replace4(&th->check, skb, th->seq, seq, false);
+	th->seq = seq;
+}
 
-		for (j = i; j && e[j - 1].off > t.off; j--)
-			e[j] = e[j - 1];
-		e[j] = t;
-	}
+static bool fpm_cut(struct sk_buff *skb, struct nf_conn *ct,
+		    enum ip_conntrack_info ctinfo, unsigned int protoff,
+		    unsigned int off, unsigned int len)
+{
+	return __nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, off, len,
+					  "", 0, false);
 }
 
 /*
- * fpm_nat_apply - make @n edits in the TCP payload, last first so earlier
- * offsets stay valid, then record the segment's length change once: the
- * conntrack sequence adjustment keeps one correction per segment start.
+ * fpm_nat_apply - carry out what the engine decided for a segment: a new
+ * sequence correction point first (it holds for retransmissions whatever
+ * becomes of this skb); then, from the end backwards, the held-back tail
+ * is cut off, the edit made, and the ACKed head cut off (the sequence
+ * number moving past it unless nothing is left).  Cuts are never counted
+ * as length changes: the held-back bytes come again from the sender, the
+ * head's bytes the peer already has.  Returns the verdict.
  */
-bool fpm_nat_apply(struct sk_buff *skb, struct nf_conn *ct,
-		   enum ip_conntrack_info ctinfo, unsigned int protoff,
-		   __be32 seq, struct fpm_edit *edits, unsigned int n)
+int fpm_nat_apply(struct sk_buff *skb, struct nf_conn *ct,
+		  enum ip_conntrack_info ctinfo, unsigned int protoff,
+		  const struct fs_seg *s, bool fin)
 {
-	int delta = 0;
-	unsigned int i;
-
-	fpm_sort_edits(edits, n);
-	for (i = n; i--; ) {
-		if (!__nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
-						edits[i].off, edits[i].len,
-						edits[i].rep, edits[i].rlen,
-						false))
-			return false;
-		delta += (int)edits[i].rlen - (int)edits[i].len;
+	if (s->adj && nfct_seqadj(ct)) {
+		nf_ct_seqadj_set(ct, ctinfo, htonl(s->adj_pos), s->adj_delta);
+		/* So that ctnetlink listeners (conntrackd) get the new offset. */
+		nf_conntrack_event_cache(IPCT_SEQADJ, ct);
 	}
-	if (delta)
-		nf_ct_seqadj_set(ct, ctinfo, seq, delta);
-	return true;
+	if (s->drop)
+		return NF_DROP;
+	if (s->keep < s->len) {
+		/* The FIN would move: let the sender send it all again. */
+		if (fin)
+			return NF_DROP;
+		if (!fpm_cut(skb, ct, ctinfo, protoff, s->keep,
+			     s->len - s->keep))
+			return NF_DROP;
+	}
+	if (s->nedit &&
+	    !__nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, s->edit_off,
+					s->edit_len, s->rep, s->rep_len, false))
+		return NF_DROP;
+	if (s->head) {
+		if (!fpm_cut(skb, ct, ctinfo, protoff, 0, s->head))
+			return NF_DROP;
+		if (s->head < s->keep)
+			fpm_seq_advance(skb, protoff, s->head);
+	}
+	return NF_ACCEPT;
 }

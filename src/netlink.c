@@ -21,6 +21,8 @@
 #include <net/netlink.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
+#include <net/ipv6.h>
+#include <linux/in.h>
 
 #include "ftp_portmap.h"
 
@@ -136,7 +138,6 @@ static size_t fpm_map_msg_size(void)
 /* Called under rcu_read_lock (or fn->lock): @m stays valid meanwhile. */
 static int fpm_put_map(struct sk_buff *skb, const struct fpm_map *m)
 {
-	const struct fpm_counters *c = m->ctr;
 	struct nlattr *nest;
 	int i;
 
@@ -158,15 +159,90 @@ static int fpm_put_map(struct sk_buff *skb, const struct fpm_map *m)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = FPM_CTR_PAD + 1; i <= FPM_CTR_MAX; i++) {
-		u64 v = c ? atomic64_read(&c->ctr[i]) : 0;
-
-		if (nla_put_u64_64bit(skb, i, v, FPM_CTR_PAD)) {
+		if (nla_put_u64_64bit(skb, i, atomic64_read(&m->ctr[i]),
+				      FPM_CTR_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* Ways a host address can never be an FTP server's address. */
+enum fpm_unusable {
+	FPM_HOST_OK,
+	FPM_HOST_MULTICAST,
+	FPM_HOST_LOOPBACK,
+	FPM_HOST_UNSPEC,
+	FPM_HOST_BROADCAST,
+	FPM_HOST_MAPPED,
+	FPM_HOST_LINKLOCAL,	/* a mapping has no interface: no zone */
+};
+
+static enum fpm_unusable fpm_host_unusable(const struct fpm_key *key)
+{
+	if (key->family == AF_INET) {
+		__be32 a = key->addr.ip;
+
+		if (ipv4_is_multicast(a))
+			return FPM_HOST_MULTICAST;
+		if (ipv4_is_loopback(a))
+			return FPM_HOST_LOOPBACK;
+		if (!a)
+			return FPM_HOST_UNSPEC;
+		if (ipv4_is_lbcast(a))
+			return FPM_HOST_BROADCAST;
+		if (ipv4_is_linklocal_169(a))
+			return FPM_HOST_LINKLOCAL;
+	} else if (key->family == AF_INET6) {
+		int t = ipv6_addr_type(&key->addr.in6);
+
+		if (t & IPV6_ADDR_MULTICAST)
+			return FPM_HOST_MULTICAST;
+		if (t & IPV6_ADDR_LOOPBACK)
+			return FPM_HOST_LOOPBACK;
+		if (t == IPV6_ADDR_ANY)
+			return FPM_HOST_UNSPEC;
+		if (t & IPV6_ADDR_MAPPED)
+			return FPM_HOST_MAPPED;
+		if (t & IPV6_ADDR_LINKLOCAL)
+			return FPM_HOST_LINKLOCAL;
+	}
+	return FPM_HOST_OK;
+}
+
+/* MAP_ADD: refuse a host that can never work, pointing at it. */
+static int fpm_host_check(const struct fpm_key *key, struct nlattr **attrs,
+			  struct netlink_ext_ack *extack)
+{
+	const struct nlattr *a = attrs[key->family == AF_INET ? FPM_A_HOST4 :
+				       FPM_A_HOST6];
+
+	switch (fpm_host_unusable(key)) {
+	case FPM_HOST_OK:
+		return 0;
+	case FPM_HOST_MULTICAST:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is multicast");
+		break;
+	case FPM_HOST_LOOPBACK:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is loopback");
+		break;
+	case FPM_HOST_UNSPEC:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is unspecified");
+		break;
+	case FPM_HOST_BROADCAST:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is broadcast");
+		break;
+	case FPM_HOST_MAPPED:
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "host address is IPv4-mapped IPv6");
+		break;
+	case FPM_HOST_LINKLOCAL:
+		NL_SET_ERR_MSG_ATTR(extack, a, "host address is link-local");
+		break;
+	}
+	return -EINVAL;
 }
 
 static int fpm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
@@ -176,6 +252,9 @@ static int fpm_nl_map_add(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	err = fpm_parse_key(info->attrs, &key, info->extack);
+	if (err)
+		return err;
+	err = fpm_host_check(&key, info->attrs, info->extack);
 	if (err)
 		return err;
 
@@ -274,6 +353,8 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	int sent = 0;
 	int err = 0;
 
+	/* A dump that saw the table change is flagged NLM_F_DUMP_INTR. */
+	cb->seq = READ_ONCE(fn->gen) + 1;
 	rcu_read_lock();
 	for (;;) {
 		u32 cur_port = port, cur_idx = idx;
@@ -287,6 +368,8 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &fpm_genl_family,
 				  NLM_F_MULTI, FPM_CMD_MAP_GET);
+		if (hdr)
+			genl_dump_check_consistent(cb, hdr);
 		if (!hdr || fpm_put_map(skb, m)) {
 			genlmsg_cancel(skb, hdr);
 			port = cur_port;
@@ -309,6 +392,12 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 static int fpm_nl_map_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	fpm_map_flush(fpm_pernet(genl_info_net(info)));
+	return 0;
+}
+
+static int fpm_nl_stats_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	fpm_stats_reset(fpm_pernet(genl_info_net(info)));
 	return 0;
 }
 
@@ -344,7 +433,7 @@ static int fpm_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	if (!nest)
 		goto nla_put_failure;
 	for (i = FPM_STAT_PAD + 1; i <= FPM_STAT_MAX; i++) {
-		if (nla_put_u64_64bit(msg, i, atomic64_read(&fn->stat[i]),
+		if (nla_put_u64_64bit(msg, i, fpm_stat_read(fn, i),
 				      FPM_STAT_PAD))
 			goto nla_put_failure;
 	}
@@ -449,6 +538,11 @@ static const struct genl_ops fpm_genl_ops[] = {
 		.cmd	= FPM_CMD_MAP_FLUSH,
 		.flags	= GENL_UNS_ADMIN_PERM,
 		.doit	= fpm_nl_map_flush,
+	},
+	{
+		.cmd	= FPM_CMD_STATS_RESET,
+		.flags	= GENL_UNS_ADMIN_PERM,
+		.doit	= fpm_nl_stats_reset,
 	},
 	{
 		.cmd	= FPM_CMD_STATS_GET,

@@ -3,75 +3,105 @@
  * table.c - the per-namespace port-mapping table.
  *
  * Readers (the packet path, dumps) walk it under rcu_read_lock(); writers
- * hold fpm_net.lock.  The 65536 ports are split into FPM_TBL_HI chunks of
- * FPM_TBL_LO chains; a chunk is allocated with the first mapping in its
- * range and kept until the namespace goes, so a lookup is two array
- * indexes and a short chain walk.
+ * hold fpm_net.lock.  Lookups take constant time:
+ * - each port has a list (in chunks of FPM_TBL_LO ports, allocated with
+ *   their first mapping): its wildcard mapping first, then its host
+ *   mappings, newest first (the dump order);
+ * - host mappings are also in a hash on (port, address), which grows by
+ *   four times when it holds more entries than buckets.  An entry has one
+ *   node per table generation, so readers of the old table keep walking
+ *   intact chains while the new one is filled.
+ * Every allocation is charged to the caller's memory cgroup.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/rculist.h>
+#include <linux/error-injection.h>
 #include <net/netfilter/nf_conntrack.h>
 
 #include "ftp_portmap.h"
 
-static size_t fpm_addr_len(u8 family)
-{
-	return family == AF_INET6 ? sizeof(struct in6_addr) :
-	       family == AF_INET ? sizeof(struct in_addr) : 0;
-}
+#define FPM_HTAB_MIN	64
 
 static bool fpm_key_equal(const struct fpm_key *a, const struct fpm_key *b)
 {
-	return a->port == b->port && a->family == b->family &&
-	       !memcmp(&a->addr, &b->addr, fpm_addr_len(a->family));
+	return !memcmp(a, b, sizeof(*a));
 }
 
-static struct hlist_head *fpm_chain_rcu(struct fpm_net *fn, u16 port)
+static u32 fpm_key_hash(const struct fpm_net *fn, const struct fpm_key *k)
+{
+	return jhash(k, sizeof(*k), fn->hseed);
+}
+
+static struct hlist_head *fpm_port_list(struct fpm_net *fn, u16 port)
 {
 	struct fpm_chunk *c = rcu_dereference_check(fn->chunk[port >>
 						    FPM_TBL_BITS_LO],
 						    lockdep_is_held(&fn->lock));
 
-	return c ? &c->chain[port & (FPM_TBL_LO - 1)] : NULL;
+	return c ? &c->port[port & (FPM_TBL_LO - 1)] : NULL;
 }
 
-struct fpm_counters *fpm_counters_get(struct fpm_counters *c)
+static noinline __noclone struct fpm_htab *fpm_htab_alloc(u32 size, u8 gen)
 {
-	if (c && !refcount_inc_not_zero(&c->ref))
+	struct fpm_htab *t;
+
+	t = kvzalloc(struct_size(t, bucket, size), GFP_KERNEL_ACCOUNT);
+	if (!t)
 		return NULL;
-	return c;
+	t->mask = size - 1;
+	t->gen = gen;
+	return t;
 }
+ALLOW_ERROR_INJECTION(fpm_htab_alloc, NULL);
 
-void fpm_counters_put(struct fpm_counters *c)
+static void fpm_htab_insert(struct fpm_net *fn, struct fpm_htab *t,
+			    struct fpm_map *m)
 {
-	if (c && refcount_dec_and_test(&c->ref))
-		kfree_rcu(c, rcu);
+	hlist_add_head_rcu(&m->hnode[t->gen],
+			   &t->bucket[fpm_key_hash(fn, &m->key) & t->mask]);
 }
 
-static void fpm_map_free_rcu(struct rcu_head *head)
+/* Room for one more host mapping: the hash exists and is not too full. */
+static int fpm_htab_reserve(struct fpm_net *fn)
 {
-	struct fpm_map *m = container_of(head, struct fpm_map, rcu);
+	struct fpm_htab *t = rcu_dereference_protected(fn->htab,
+					lockdep_is_held(&fn->lock));
+	struct fpm_htab *nt;
+	struct fpm_map *m;
+	unsigned int i, j;
 
-	fpm_counters_put(m->ctr);
-	kfree(m);
+	if (t && fn->hcount < t->mask + 1)
+		return 0;
+	nt = fpm_htab_alloc(t ? (t->mask + 1) * 4 : FPM_HTAB_MIN,
+			    t ? !t->gen : 0);
+	if (!nt)
+		return -ENOMEM;
+	/* Every host mapping is in some port list: relink them all. */
+	for (i = 0; t && i < FPM_TBL_HI; i++) {
+		struct fpm_chunk *c = rcu_dereference_protected(fn->chunk[i],
+						lockdep_is_held(&fn->lock));
+
+		for (j = 0; c && j < FPM_TBL_LO; j++)
+			hlist_for_each_entry(m, &c->port[j], pnode)
+				if (m->key.family)
+					fpm_htab_insert(fn, nt, m);
+	}
+	rcu_assign_pointer(fn->htab, nt);
+	if (t)
+		kvfree_rcu(t, rcu);
+	return 0;
 }
 
-static void fpm_map_unlink(struct fpm_net *fn, struct fpm_map *m)
-{
-	lockdep_assert_held(&fn->lock);
-	hlist_del_rcu(&m->node);
-	fn->count--;
-	if (!fn->count)
-		fpm_attach_disable(fn);
-	call_rcu(&m->rcu, fpm_map_free_rcu);
-}
-
-int fpm_table_init(struct fpm_net *fn)
+void fpm_table_init(struct fpm_net *fn)
 {
 	fn->count = 0;
-	return 0;
+	fn->hcount = 0;
+	fn->hseed = get_random_u32();
 }
 
 void fpm_table_exit(struct fpm_net *fn)
@@ -83,16 +113,30 @@ void fpm_table_exit(struct fpm_net *fn)
 	synchronize_rcu();
 	for (i = 0; i < FPM_TBL_HI; i++)
 		kfree(rcu_dereference_protected(fn->chunk[i], 1));
+	kvfree(rcu_dereference_protected(fn->htab, 1));
 }
 
 struct fpm_map *fpm_map_find(struct fpm_net *fn, const struct fpm_key *key)
 {
-	struct hlist_head *chain = fpm_chain_rcu(fn, key->port);
+	struct hlist_head *list;
+	struct fpm_htab *t;
 	struct fpm_map *m;
 
-	if (!chain)
+	if (!key->family) {
+		list = fpm_port_list(fn, key->port);
+		if (!list)
+			return NULL;
+		m = hlist_entry_safe(rcu_dereference_check(hlist_first_rcu(list),
+						lockdep_is_held(&fn->lock)),
+				     struct fpm_map, pnode);
+		return m && !m->key.family ? m : NULL;
+	}
+	t = rcu_dereference_check(fn->htab, lockdep_is_held(&fn->lock));
+	if (!t)
 		return NULL;
-	hlist_for_each_entry_rcu(m, chain, node, lockdep_is_held(&fn->lock))
+	hlist_for_each_entry_rcu(m, &t->bucket[fpm_key_hash(fn, key) &
+					       t->mask], hnode[t->gen],
+				 lockdep_is_held(&fn->lock))
 		if (fpm_key_equal(&m->key, key))
 			return m;
 	return NULL;
@@ -101,38 +145,44 @@ struct fpm_map *fpm_map_find(struct fpm_net *fn, const struct fpm_key *key)
 struct fpm_map *fpm_map_lookup(struct fpm_net *fn, u16 port, u8 family,
 			       const union nf_inet_addr *addr)
 {
-	struct hlist_head *chain = fpm_chain_rcu(fn, port);
-	struct fpm_map *m, *wild = NULL;
+	struct fpm_key key;
+	struct fpm_map *m;
 
-	if (!chain)
-		return NULL;
-	hlist_for_each_entry_rcu(m, chain, node) {
-		if (!m->key.family)
-			wild = m;
-		else if (m->key.family == family &&
-			 !memcmp(&m->key.addr, addr, fpm_addr_len(family)))
+	memset(&key, 0, sizeof(key));
+	key.port = port;
+	if (rcu_access_pointer(fn->htab)) {
+		key.family = family;
+		if (family == AF_INET)
+			key.addr.ip = addr->ip;
+		else
+			key.addr.in6 = addr->in6;
+		m = fpm_map_find(fn, &key);
+		if (m)
 			return m;
+		key.family = 0;
+		memset(&key.addr, 0, sizeof(key.addr));
 	}
-	return wild;
+	return fpm_map_find(fn, &key);
 }
+
+static noinline __noclone struct fpm_map *fpm_map_alloc(void)
+{
+	return kzalloc(sizeof(struct fpm_map), GFP_KERNEL_ACCOUNT);
+}
+ALLOW_ERROR_INJECTION(fpm_map_alloc, NULL);
 
 int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 		struct netlink_ext_ack *extack)
 {
 	unsigned int hi = key->port >> FPM_TBL_BITS_LO;
 	struct fpm_chunk *chunk;
-	struct fpm_map *m;
+	struct hlist_head *list;
+	struct fpm_map *m, *first;
 	int err;
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = fpm_map_alloc();
 	if (!m)
 		return -ENOMEM;
-	m->ctr = kzalloc(sizeof(*m->ctr), GFP_KERNEL);
-	if (!m->ctr) {
-		kfree(m);
-		return -ENOMEM;
-	}
-	refcount_set(&m->ctr->ref, 1);
 	m->key = *key;
 
 	mutex_lock(&fn->lock);
@@ -150,12 +200,17 @@ int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 	chunk = rcu_dereference_protected(fn->chunk[hi],
 					  lockdep_is_held(&fn->lock));
 	if (!chunk) {
-		chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+		chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 		if (!chunk) {
 			err = -ENOMEM;
 			goto err_unlock;
 		}
 		rcu_assign_pointer(fn->chunk[hi], chunk);
+	}
+	if (key->family) {
+		err = fpm_htab_reserve(fn);
+		if (err)
+			goto err_unlock;
 	}
 	if (!fn->count) {
 		/* Mapped connections need conntrack and our hooks here. */
@@ -166,22 +221,48 @@ int fpm_map_add(struct fpm_net *fn, const struct fpm_key *key,
 			goto err_unlock;
 		}
 	}
-	/* Host-specific entries first, so a lookup can stop at the first hit. */
-	if (key->family)
-		hlist_add_head_rcu(&m->node,
-				   &chunk->chain[key->port & (FPM_TBL_LO - 1)]);
-	else
-		hlist_add_tail_rcu(&m->node,
-				   &chunk->chain[key->port & (FPM_TBL_LO - 1)]);
+	list = &chunk->port[key->port & (FPM_TBL_LO - 1)];
+	first = hlist_entry_safe(rcu_dereference_protected(hlist_first_rcu(list),
+					lockdep_is_held(&fn->lock)),
+				 struct fpm_map, pnode);
+	if (key->family && first && !first->key.family) {
+		/* Behind the port's wildcard, newest host first. */
+		hlist_add_behind_rcu(&m->pnode, &first->pnode);
+	} else {
+		hlist_add_head_rcu(&m->pnode, list);
+	}
+	if (key->family) {
+		fpm_htab_insert(fn, rcu_dereference_protected(fn->htab,
+					lockdep_is_held(&fn->lock)), m);
+		fn->hcount++;
+	}
 	fn->count++;
+	fn->gen++;
 	mutex_unlock(&fn->lock);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&fn->lock);
-	kfree(m->ctr);
 	kfree(m);
 	return err;
+}
+
+static void fpm_map_unlink(struct fpm_net *fn, struct fpm_map *m)
+{
+	lockdep_assert_held(&fn->lock);
+	hlist_del_rcu(&m->pnode);
+	if (m->key.family) {
+		struct fpm_htab *t = rcu_dereference_protected(fn->htab,
+						lockdep_is_held(&fn->lock));
+
+		hlist_del_rcu(&m->hnode[t->gen]);
+		fn->hcount--;
+	}
+	fn->count--;
+	fn->gen++;
+	if (!fn->count)
+		fpm_attach_disable(fn);
+	kfree_rcu(m, rcu);
 }
 
 int fpm_map_del(struct fpm_net *fn, const struct fpm_key *key,
@@ -215,8 +296,27 @@ void fpm_map_flush(struct fpm_net *fn)
 		if (!c)
 			continue;
 		for (j = 0; j < FPM_TBL_LO; j++)
-			hlist_for_each_entry_safe(m, tmp, &c->chain[j], node)
+			hlist_for_each_entry_safe(m, tmp, &c->port[j], pnode)
 				fpm_map_unlink(fn, m);
+		cond_resched();
+	}
+	mutex_unlock(&fn->lock);
+}
+
+void fpm_map_ctr_reset(struct fpm_net *fn)
+{
+	struct fpm_chunk *c;
+	struct fpm_map *m;
+	unsigned int i, j, k;
+
+	mutex_lock(&fn->lock);
+	for (i = 0; i < FPM_TBL_HI; i++) {
+		c = rcu_dereference_protected(fn->chunk[i],
+					      lockdep_is_held(&fn->lock));
+		for (j = 0; c && j < FPM_TBL_LO; j++)
+			hlist_for_each_entry(m, &c->port[j], pnode)
+				for (k = 0; k < __FPM_CTR_MAX; k++)
+					atomic64_set(&m->ctr[k], 0);
 		cond_resched();
 	}
 	mutex_unlock(&fn->lock);
@@ -224,7 +324,7 @@ void fpm_map_flush(struct fpm_net *fn)
 
 struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx)
 {
-	struct hlist_head *chain;
+	struct hlist_head *list;
 	struct fpm_map *m;
 	u32 i;
 
@@ -234,11 +334,11 @@ struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx)
 			*port |= FPM_TBL_LO - 1;
 			continue;
 		}
-		chain = fpm_chain_rcu(fn, *port);
-		if (!chain)
+		list = fpm_port_list(fn, *port);
+		if (!list)
 			continue;
 		i = 0;
-		hlist_for_each_entry_rcu(m, chain, node) {
+		hlist_for_each_entry_rcu(m, list, pnode) {
 			if (i++ == *idx) {
 				(*idx)++;
 				return m;

@@ -5,8 +5,12 @@
 #
 #   1. unit tests     make -C tests/unit run
 #   2. fuzzing        make -C tests/fuzz run FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+#   1b. cli-unit      make -C tools/portmapctl test
+#   1c. packaging     scripts/test-packaging.sh (staged install, unit verify,
+#                     DKMS, make deb)
 #   3. netns suites   tests/run-netns.sh (directly when this host can load
 #                     the module, else all of them in one test VM)
+#   4. deb-vm         tests/deb-vm.sh (the .debs installed in the VM)
 #
 # Each step's "N passed, N failed" line is collected (a step without one
 # counts 1 passed or 1 failed by its exit status; a step that exits non-zero
@@ -15,7 +19,7 @@
 # failed.  Full logs: build/test-logs/.
 #
 # Environment: FUZZ_SECONDS, FPM_SKIP_STEPS (space-separated step names to
-# leave out: unit fuzz netns — reported, and never used by CI),
+# leave out: unit cli-unit packaging fuzz netns deb-vm — reported, and never used by CI),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s).
 set -uo pipefail
 
@@ -84,6 +88,21 @@ else
 	record unit 0 1 "tests/unit/Makefile missing"
 fi
 
+# 1b. portmapctl's own unit tests (parsers, saved format, decoders)
+if skipped cli-unit; then
+	record cli-unit 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	step cli-unit 600 make -C tools/portmapctl test
+fi
+
+# 1c. packaging: staged install, systemd-analyze verify, DKMS against the
+# installed headers, make deb (the .debs the deb-vm step installs)
+if skipped packaging; then
+	record packaging 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	step packaging "${FPM_PACKAGING_TIMEOUT:-1800}" scripts/test-packaging.sh
+fi
+
 # 2. fuzzing
 if skipped fuzz; then
 	record fuzz 0 0 "SKIPPED (FPM_SKIP_STEPS)"
@@ -130,6 +149,13 @@ else
 	if [ "$rc" -ne 0 ] && [ "$sum_f" -eq 0 ]; then
 		record netns 0 1 "tests/run-netns.sh exit $rc (${secs}s)"
 	fi
+fi
+
+# 4. the .debs on a fresh root in the VM, and the demo from them
+if skipped deb-vm; then
+	record deb-vm 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	step deb-vm "${FPM_DEB_VM_TIMEOUT:-2400}" tests/deb-vm.sh
 fi
 
 # summary

@@ -421,7 +421,7 @@ case_errors() {
 	rc=$?
 	check "overlap refused (exit 1)" test $rc = 1
 	check "overlap message names the rule" grep -qF \
-		"portmapctl: nat-server: overlaps existing rule tcp global $G4 8021 inside $IN4 6293" <<<"$err"
+		"portmapctl: nat-server add: overlaps existing rule tcp global $G4 8021 inside $IN4 6293" <<<"$err"
 	err=$(pmc nat-server add tcp global $G4 8021 inside $IN4 21 2>&1)
 	check "same port refused" test $? = 1
 	check "refusals leave nftables as it was" test "$before" = "$(tbl)"

@@ -295,6 +295,39 @@ static void check_prefixes(const char *line, size_t len, enum fp_dir dir,
 	}
 }
 
+/* Every field of two results. */
+static int line_eq(const struct fp_line *a, const struct fp_line *b)
+{
+	return a->kind == b->kind && a->reason == b->reason &&
+	       a->want == b->want && a->arg == b->arg &&
+	       a->delim == b->delim && ep_eq(&a->ep, &b->ep) &&
+	       a->ep.family == b->ep.family &&
+	       !memcmp(a->ep.addr, b->ep.addr, sizeof(a->ep.addr)) &&
+	       a->ep_off == b->ep_off && a->ep_len == b->ep_len &&
+	       a->addr_off == b->addr_off && a->addr_len == b->addr_len &&
+	       a->len == b->len;
+}
+
+/*
+ * fp_parse_lf() (the stream engine's entry: a line known to end at its
+ * first LF) says what fp_parse_line() says of the same line.
+ */
+static void check_lf(const char *line, size_t len, enum fp_dir dir)
+{
+	size_t n = fp_line_len(line, len);
+	struct fp_line a, b;
+
+	if (!n)
+		return;
+	memset(&a, 0x5a, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	fp_parse_line(line, n, dir, &a);
+	fp_parse_lf(line, n, dir, &b);
+	CHECK(line_eq(&a, &b), "fp_parse_lf: %s/%s, fp_parse_line: %s/%s",
+	      fp_kind_name(b.kind), fp_reason_name(b.reason),
+	      fp_kind_name(a.kind), fp_reason_name(a.reason));
+}
+
 /* Everything checked for any line. */
 static void check_line(const char *line, size_t len, enum fp_dir dir,
 		       const struct fp_line *l)
@@ -311,6 +344,7 @@ static void check_line(const char *line, size_t len, enum fp_dir dir,
 		      "reject wants %s", fp_kind_name(l->want));
 	check_splice(line, len, dir, l);
 	check_prefixes(line, len, dir, l);
+	check_lf(line, len, dir);
 }
 
 /* ---- The shared corpus. ---- */
@@ -1182,6 +1216,194 @@ static void run_long(void)
 	end();
 }
 
+/* ---- The engine's entry points and the word-at-a-time helpers. ---- */
+
+static unsigned long long rng = 88172645463325252ULL;
+
+static unsigned int rnd32(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned int)(rng >> 11);
+}
+
+/*
+ * Random lines built from pieces of lines of interest: fp_parse_lf() and
+ * fp_parse_line() agree, and a line parses the same with CR LF, with LF
+ * and without either (the copy fp_parse_line() makes for the latter).
+ */
+static void run_lf_random(void)
+{
+	static const char *const heads[] = {
+		"PORT ", "port  ", "EPRT ", "EPRT |2|", "eprt !1!", "227 ",
+		"227 Entering Passive Mode (", "229 ", "229 x (|||", "PASV",
+		"EPSV ", "AUTH TLS", "CCC", "234 ", "227-", "2", "",
+	};
+	static const char alpha[] =
+		"0123456789,,,,....||||::(()) \r\0abfAF!=";
+	char line[600];
+	unsigned int i, k, n, m;
+	int bad = 0;
+
+	begin("fp_parse_lf = fp_parse_line; CR LF, LF, none: the same");
+	for (i = 0; i < 200000 && !bad; i++) {
+		const char *h = heads[rnd32() % (sizeof(heads) /
+						 sizeof(heads[0]))];
+		enum fp_dir dir = (enum fp_dir)(rnd32() & 1);
+		struct fp_line a, b, c;
+
+		n = (unsigned int)strlen(h);
+		memcpy(line, h, n);
+		m = rnd32() % (i & 1 ? 40 : 560);
+		for (k = 0; k < m && n < 560; k++)
+			line[n++] = rnd32() % 4 ?
+				    alpha[rnd32() % (sizeof(alpha) - 1)] :
+				    (char)rnd32();
+		for (k = 0; k < n; k++)
+			if (line[k] == '\n')
+				line[k] = ' ';
+		/* No CR or LF at the end: the text is all of it. */
+		if (n && line[n - 1] == '\r')
+			line[n - 1] = ' ';
+		fp_parse_line(line, n, dir, &c);
+		memcpy(line + n, "\r\n", 2);
+		fp_parse_line(line, n + 2, dir, &a);
+		fp_parse_lf(line, n + 2, dir, &b);
+		CHECK(line_eq(&a, &b), "'%s': CR LF, fp_parse_lf differs",
+		      show(line, n + 2));
+		c.len = a.len;
+		/* (The CR LF may take the line past FP_LINE_MAX.) */
+		CHECK(line_eq(&a, &c) ||
+		      (n <= FP_LINE_MAX && n + 2 > FP_LINE_MAX),
+		      "'%s': without CR LF %s/%s, with %s/%s",
+		      show(line, n), fp_kind_name(c.kind),
+		      fp_reason_name(c.reason), fp_kind_name(a.kind),
+		      fp_reason_name(a.reason));
+		line[n] = '\n';
+		fp_parse_line(line, n + 1, dir, &a);
+		fp_parse_lf(line, n + 1, dir, &b);
+		CHECK(line_eq(&a, &b), "'%s': LF, fp_parse_lf differs",
+		      show(line, n + 1));
+		bad = case_failed;
+	}
+	end();
+}
+
+/* fp_bare4() names only lines that fp_parse_line() gives that kind. */
+static void run_bare(void)
+{
+	static const char *const lines[] = {
+		"PASV\r\n", "pasv\n", "PaSv\r\n", "EPSV\r\n", "epsv\n",
+		"PASV \r\n", "PASV\r\r\n", "EPSV 1\r\n", "EPSV\x00\n",
+		"PORT\r\n", "PAS\r\n", "PASVX\n", "EPSV\rX\n", "XPSV\r\n",
+	};
+	unsigned int i;
+
+	begin("fp_bare4");
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char l[16] = { 0 };
+		size_t n;
+		enum fp_kind k;
+		struct fp_line pl;
+
+		/* Up to the LF (one line has a NUL before it). */
+		memcpy(l, lines[i], strlen(lines[i]) + 1);
+		if (i == 8)
+			memcpy(l, "EPSV\0\n", 6);
+		n = fp_line_len(l, sizeof(l));
+		k = fp_bare4(fp_first4(l), l, n);
+
+		fp_parse_line(l, n, C, &pl);
+		if (k != FP_K_OTHER)
+			CHECK(pl.kind == k && (k != FP_K_EPSV ||
+					       pl.arg == FP_EPSV_NONE),
+			      "'%s': fp_bare4 %s, parse %s", show(l, n),
+			      fp_kind_name(k), fp_kind_name(pl.kind));
+		CHECK((k != FP_K_OTHER) == (i < 5), "'%s': fp_bare4 %s",
+		      show(l, n), fp_kind_name(k));
+	}
+	end();
+}
+
+/* The exact byte masks and the flag helpers, against byte loops. */
+static void run_masks(void)
+{
+	unsigned char w[sizeof(unsigned long)];
+	unsigned int i, k, j;
+
+	begin("fp_lf_mask/fp_zero_mask exact, fp_lf_hint, flag helpers");
+	for (i = 0; i < 400000; i++) {
+		unsigned long x, m, h, want = 0, z = 0;
+		unsigned int first = FP_WSIZE, last = 0, cnt = 0;
+
+		for (k = 0; k < FP_WSIZE; k++) {
+			unsigned int r = rnd32() % 8;
+
+			w[k] = r == 0 ? '\n' : r == 1 ? 0 : r == 2 ? 0x0b :
+			       r == 3 ? 0x80 | (rnd32() & 0x7f) :
+			       (unsigned char)rnd32();
+		}
+		x = fp_load(w);
+		m = fp_lf_mask(x);
+		h = fp_lf_hint(x);
+		z = fp_zero_mask(x);
+		for (k = 0; k < FP_WSIZE; k++) {
+			/* The flag of byte k: where a load puts byte k. */
+			unsigned long bit;
+			unsigned char one[sizeof(unsigned long)] = { 0 };
+
+			one[k] = 0x80;
+			bit = fp_load(one);
+			CHECK(!(m & bit) == (w[k] != '\n'), "lf byte %u", k);
+			CHECK(!(z & bit) == (w[k] != 0), "zero byte %u", k);
+			if (w[k] == '\n')
+				CHECK(h & bit, "hint misses LF at %u", k);
+			if (w[k] == '\n') {
+				if (first == FP_WSIZE)
+					first = k;
+				last = k;
+				cnt++;
+				want |= bit;
+			}
+		}
+		CHECK(!(m & ~want), "stray bits");
+#if FP_WORD_ORDER
+		if (h)
+			CHECK(w[fp_mask_first(h)] < 11,
+			      "hint's first flag is byte %02x",
+			      w[fp_mask_first(h)]);
+		if (!m)
+			continue;
+		CHECK(fp_mask_first(m) == first && fp_mask_last(m) == last,
+		      "first %u/%u last %u/%u", fp_mask_first(m), first,
+		      fp_mask_last(m), last);
+		for (j = 0; m; j++) {
+			unsigned int f = fp_mask_first(m);
+
+			CHECK(w[f] == '\n', "taken flag at %u is no LF", f);
+			m = fp_mask_next(m);
+			CHECK(!m || fp_mask_first(m) > f, "next not after");
+		}
+		CHECK(j == cnt, "%u flags taken, %u LFs", j, cnt);
+		k = 1 + rnd32() % (FP_WSIZE - 1);
+		m = fp_mask_upto(fp_lf_mask(x), k);
+		for (j = 0; j < FP_WSIZE; j++) {
+			unsigned long bit;
+			unsigned char one[sizeof(unsigned long)] = { 0 };
+
+			one[j] = 0x80;
+			bit = fp_load(one);
+			CHECK(!(m & bit) == (j >= k || w[j] != '\n'),
+			      "upto %u: byte %u", k, j);
+		}
+#endif
+		if (case_failed)
+			break;
+	}
+	end();
+}
+
 static void run_names(void)
 {
 	int k;
@@ -1221,6 +1443,9 @@ int main(int argc, char **argv)
 	run_format();
 	run_v6_pton();
 	run_long();
+	run_lf_random();
+	run_bare();
+	run_masks();
 	run_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

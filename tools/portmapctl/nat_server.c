@@ -5,12 +5,6 @@
  * "inet ftp_portmap", with the FTP port mapping of the inside port when
  * the rule is marked "ftp".
  *
- *   nat-server add tcp global ADDR|iif IFNAME PORT[-PORT]
- *                      inside ADDR PORT[-PORT] [ftp]
- *   nat-server del (the same)
- *   nat-server list [--json]
- *   nat-server flush
- *
  * Every command changes nftables in one transaction.  With "ftp", the
  * nftables change and the mapping change go together: when the second
  * fails the first is undone.
@@ -22,29 +16,39 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 
-#include "nft.h"
+#include "portmapctl.h"
 
 #define LOCK_PATH	"/run/portmapctl-nat-server.lock"
 
-static const char ns_usage[] =
+const char ns_usage[] =
 "Usage: portmapctl nat-server add PROTO GLOBAL PORT[-PORT] inside ADDR PORT[-PORT] [ftp]\n"
 "       portmapctl nat-server del PROTO GLOBAL PORT[-PORT] inside ADDR PORT[-PORT]\n"
-"       portmapctl [--json] nat-server list\n"
+"       portmapctl [-j [-p]] nat-server list\n"
 "       portmapctl nat-server flush\n"
 "PROTO is tcp or udp; GLOBAL is \"global ADDR\" or \"iif IFNAME\" (the\n"
 "address that interface has at the time, e.g. a DHCP uplink).  Both\n"
-"ranges have the same length; both addresses the same family.  \"ftp\"\n"
-"(tcp, one port) also adds the FTP port mapping of the inside port, as\n"
-"\"portmapctl map add PORT host ADDR\"; del and flush remove it again.\n"
-"The rules are in the nftables table \"inet ftp_portmap\".\n";
+"ranges have the same length; both addresses the same family, and\n"
+"neither multicast, loopback, unspecified, IPv4-mapped or link-local.\n"
+"\"ftp\" (tcp, one port) also adds the FTP port mapping of the inside\n"
+"port, as \"portmapctl map add PORT host ADDR\"; del and flush remove it\n"
+"again.  list shows each rule's STATUS: ok, or what drifted (see\n"
+"'portmapctl help check').  The rules are in the nftables table\n"
+"\"inet ftp_portmap\".\n";
 
-/* Serialise portmapctl instances: read-check-write is not one step. */
-static int take_lock(void)
+/*
+ * Serialise portmapctl instances: read-check-write is not one step.
+ * Nested calls (a batch, restore) hold the one lock taken first.
+ */
+static int lock_depth;
+
+int pm_lock(void)
 {
-	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd;
 
+	if (lock_depth++)
+		return -2;
+	fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;	/* read-only /run: go on without */
 	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
@@ -52,147 +56,47 @@ static int take_lock(void)
 	return fd;
 }
 
-static void drop_lock(int fd)
+void pm_unlock(int fd)
 {
+	if (lock_depth > 0)
+		lock_depth--;
 	if (fd >= 0)
 		close(fd);
 }
 
-static int nft_fail(struct pm_nft *n, const char *what)
+const char *pm_drift_status(unsigned int bits, char *buf, size_t len)
 {
-	pm_err("nat-server: %s: nftables: %s", what, pm_nft_error(n));
-	return PM_EXIT_FAIL;
-}
+	static const struct {
+		unsigned int bit;
+		const char *word;
+	} w[] = {
+		{ PM_DRIFT_INACTIVE, "inactive" },
+		{ PM_DRIFT_NO_MAPPING, "no-mapping" },
+		{ PM_DRIFT_PARTIAL, "partial" },
+		{ PM_DRIFT_SHADOWED, "shadowed" },
+	};
+	size_t i, n = 0;
 
-/* ---- arguments ---------------------------------------------------------- */
-
-static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
-{
-	char tmp[16];
-	char *dash;
-
-	if (strlen(s) >= sizeof(tmp))
-		goto bad;
-	strcpy(tmp, s);
-	dash = strchr(tmp, '-');
-	if (dash)
-		*dash = '\0';
-	if (pm_parse_port(tmp, lo))
-		goto bad;
-	*hi = *lo;
-	if (dash && pm_parse_port(dash + 1, hi))
-		goto bad;
-	if (*lo > *hi)
-		return pm_usage_err("nat-server: port range '%s' runs backwards",
-				    s);
-	return 0;
-bad:
-	return pm_usage_err("nat-server: invalid port '%s' (expected PORT or PORT-PORT, 1..65535)",
-			    s);
-}
-
-/*
- * PROTO global ADDR|iif IFNAME PORTS inside ADDR PORTS [ftp]
- * 0 or PM_EXIT_USAGE (printed).
- */
-static int parse_spec(int argc, char **argv, struct pm_ns_rule *r)
-{
-	const char *gstr = NULL, *istr;
-	int i = 0, gfam = 0, ret;
-
-	memset(r, 0, sizeof(*r));
-	if (argc < 1)
-		return pm_usage_err("nat-server: missing protocol (tcp or udp)");
-	if (!strcmp(argv[i], "tcp"))
-		r->proto = IPPROTO_TCP;
-	else if (!strcmp(argv[i], "udp"))
-		r->proto = IPPROTO_UDP;
-	else
-		return pm_usage_err("nat-server: unknown protocol '%s' (tcp or udp)",
-				    argv[i]);
-	i++;
-
-	if (i < argc && !strcmp(argv[i], "global") && i + 1 < argc &&
-	    !strcmp(argv[i + 1], "iif"))
-		i++;		/* "global iif IFNAME" reads as "iif IFNAME" */
-	if (i >= argc)
-		return pm_usage_err("nat-server: missing 'global ADDR' or 'iif IFNAME'");
-	if (!strcmp(argv[i], "global")) {
-		if (i + 1 >= argc)
-			return pm_usage_err("nat-server: 'global' needs an address");
-		gstr = argv[i + 1];
-		if (pm_parse_addr(gstr, &gfam, &r->global))
-			return pm_usage_err("nat-server: invalid address '%s'",
-					    gstr);
-	} else if (!strcmp(argv[i], "iif")) {
-		if (i + 1 >= argc)
-			return pm_usage_err("nat-server: 'iif' needs an interface name");
-		if (!pm_ns_valid_ifname(argv[i + 1]))
-			return pm_usage_err("nat-server: invalid interface name '%s'",
-					    argv[i + 1]);
-		r->by_iif = true;
-		strcpy(r->iif, argv[i + 1]);
-	} else {
-		return pm_usage_err("nat-server: expected 'global ADDR' or 'iif IFNAME', not '%s'",
-				    argv[i]);
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		if (!(bits & w[i].bit))
+			continue;
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? "," : "", w[i].word);
 	}
-	i += 2;
-
-	if (i >= argc)
-		return pm_usage_err("nat-server: missing global port");
-	ret = parse_ports(argv[i++], &r->glo, &r->ghi);
-	if (ret)
-		return ret;
-
-	if (i >= argc || strcmp(argv[i], "inside"))
-		return pm_usage_err("nat-server: missing 'inside ADDR PORT'");
-	if (i + 1 >= argc)
-		return pm_usage_err("nat-server: 'inside' needs an address");
-	istr = argv[i + 1];
-	if (pm_parse_addr(istr, &r->family, &r->inside))
-		return pm_usage_err("nat-server: invalid address '%s'", istr);
-	i += 2;
-	if (i >= argc)
-		return pm_usage_err("nat-server: missing inside port");
-	ret = parse_ports(argv[i++], &r->ilo, &r->ihi);
-	if (ret)
-		return ret;
-
-	if (i < argc && !strcmp(argv[i], "ftp")) {
-		r->ftp = true;
-		i++;
-	}
-	if (i < argc)
-		return pm_usage_err("nat-server: unexpected argument '%s'",
-				    argv[i]);
-
-	if (gfam && gfam != r->family)
-		return pm_usage_err("nat-server: global address %s is %s but inside address %s is %s: both must be of one family",
-				    gstr, gfam == AF_INET ? "IPv4" : "IPv6",
-				    istr,
-				    r->family == AF_INET ? "IPv4" : "IPv6");
-	if (r->ghi - r->glo != r->ihi - r->ilo)
-		return pm_usage_err("nat-server: port ranges differ in length: global %u-%u has %u ports, inside %u-%u has %u",
-				    r->glo, r->ghi, r->ghi - r->glo + 1,
-				    r->ilo, r->ihi, r->ihi - r->ilo + 1);
-	if (r->ftp && r->proto != IPPROTO_TCP)
-		return pm_usage_err("nat-server: 'ftp' needs protocol tcp");
-	if (r->ftp && r->ilo != r->ihi)
-		return pm_usage_err("nat-server: 'ftp' needs a single port (the FTP control port), not a range");
-	return 0;
+	if (!n)
+		snprintf(buf, len, "ok");
+	return buf;
 }
 
-static bool overlaps(const struct pm_ns_rule *a, const struct pm_ns_rule *b)
+static int parse_or_usage(const char *cmd, int argc, char **argv,
+			  struct pm_ns_rule *r)
 {
-	size_t alen = a->family == AF_INET6 ? 16 : 4;
+	char err[256];
 
-	if (a->proto != b->proto || a->family != b->family ||
-	    a->by_iif != b->by_iif)
-		return false;
-	if (a->by_iif ? strcmp(a->iif, b->iif) :
-	    memcmp(&a->global, &b->global, alen))
-		return false;
-	return a->glo <= b->ghi && b->glo <= a->ghi;
+	if (pm_parse_rule(argc, argv, r, err, sizeof(err)))
+		return pm_usage_err("nat-server %s: %s", cmd, err);
+	return 0;
 }
 
 /* Another ftp rule of @l (not @self) needs the same mapping as @r. */
@@ -200,168 +104,131 @@ static bool mapping_shared(const struct pm_ns_list *l,
 			   const struct pm_ns_rule *r,
 			   const struct pm_ns_rule *self)
 {
-	size_t alen = r->family == AF_INET6 ? 16 : 4;
+	struct pm_map_key a, b;
 	size_t k;
 
+	pm_ns_mapping(r, &a);
 	for (k = 0; k < l->n; k++) {
-		const struct pm_ns_rule *o = &l->v[k];
-
-		if (o == self || !o->ftp || o->family != r->family ||
-		    o->ilo != r->ilo || memcmp(&o->inside, &r->inside, alen))
+		if (&l->v[k] == self || !l->v[k].ftp)
 			continue;
-		return true;
+		pm_ns_mapping(&l->v[k], &b);
+		if (!pm_map_cmp(&a, &b))
+			return true;
 	}
 	return false;
 }
 
-/* ---- the FTP port mappings ---------------------------------------------- */
-
-/* Is the module there?  0, or PM_EXIT_FAIL with the reason printed. */
-static int module_check(const char *what)
+static int ns_add(int argc, char **argv)
 {
-	struct pm_nl *h = pm_nl_open();
-
-	if (!h)
-		return pm_nl_report(-errno, what);
-	pm_nl_close(h);
-	return 0;
-}
-
-/* Delete the mapping of @r; a missing one (or module) is no error. */
-static int mapping_del(const struct pm_ns_rule *r)
-{
-	struct pm_nl *h = pm_nl_open();
-	int err;
-
-	if (!h)
-		return pm_nl_not_loaded() ? 0 : -errno;
-	err = pm_nl_talk(h, pm_nl_key_msg(h, FPM_CMD_MAP_DEL, r->ilo,
-					  r->family, &r->inside), NULL, NULL);
-	pm_nl_close(h);
-	return err == -ENOENT ? 0 : err;
-}
-
-static void mapping_what(const struct pm_ns_rule *r, const char *cmd,
-			 char *buf, size_t len)
-{
-	char i[INET6_ADDRSTRLEN];
-
-	snprintf(buf, len, "nat-server: map %s %u host %s", cmd, r->ilo,
-		 pm_addr_str(r->family, &r->inside, i, sizeof(i)));
-}
-
-/* ---- commands ------------------------------------------------------------ */
-
-static int ns_add(struct pm_nft *n, int argc, char **argv)
-{
-	struct pm_ns_list l;
-	struct pm_ns_rule r, *o;
-	char desc[160], what[128];
-	bool need_map;
-	size_t k;
+	struct pm_ns_list l, now;
+	struct pm_ns_rule r;
+	struct pm_map_key k;
+	char desc[200], key[80], why[512];
+	size_t i;
 	int ret, err;
 
-	ret = parse_spec(argc, argv, &r);
+	ret = parse_or_usage("add", argc, argv, &r);
 	if (ret)
 		return ret;
-	if (r.ftp) {
-		/* Before nftables changes: nothing to undo then. */
-		ret = module_check("nat-server add");
-		if (ret)
-			return ret;
-	}
-	if (pm_nft_read(n, &l))
-		return nft_fail(n, "add");
-	for (k = 0; k < l.n; k++) {
-		if (overlaps(&l.v[k], &r)) {
-			pm_ns_describe(&l.v[k], desc, sizeof(desc));
-			pm_err("nat-server: overlaps existing rule %s", desc);
+	/* Before nftables changes: nothing to undo then. */
+	if (r.ftp && pm_ipc_open())
+		return pm_fail("nat-server add");
+	if (pm_nft_read(&l))
+		return pm_fail("nat-server add");
+	for (i = 0; i < l.n; i++) {
+		if (pm_ns_overlaps(&l.v[i], &r)) {
+			pm_ns_describe(&l.v[i], desc, sizeof(desc));
+			pm_err("nat-server add: overlaps existing rule %s", desc);
 			pm_ns_list_free(&l);
 			return PM_EXIT_FAIL;
 		}
 	}
-	need_map = r.ftp && !mapping_shared(&l, &r, NULL);
-
-	if (pm_nft_add(n, &r)) {
+	if (pm_nft_add(&r)) {
 		pm_ns_list_free(&l);
-		return nft_fail(n, "add");
+		return pm_fail("nat-server add");
 	}
-	if (!need_map) {
+	if (!r.ftp || mapping_shared(&l, &r, NULL)) {
 		pm_ns_list_free(&l);
 		return PM_EXIT_OK;
 	}
-
-	err = pm_map_add(r.ilo, r.family, &r.inside);
+	pm_ns_mapping(&r, &k);
+	err = pm_map_add(&k);
 	if (!err || err == -EEXIST) {
 		pm_ns_list_free(&l);
 		return PM_EXIT_OK;
 	}
 
 	/* Undo: back to the ruleset as it was. */
-	mapping_what(&r, "add", what, sizeof(what));
-	pm_nl_report(err, what);
+	pm_key_describe(&k, key, sizeof(key));
+	snprintf(why, sizeof(why), "%s", pm_lib_error());
+	pm_err("nat-server add: map add %s: %s", key, why);
 	if (!l.table_exists) {
-		if (pm_nft_flush(n))
-			return nft_fail(n, "add: undo");
+		if (pm_nft_flush())
+			ret = pm_fail("nat-server add: undo");
+	} else if (!pm_nft_read(&now)) {
+		for (i = 0; i < now.n; i++)
+			if (pm_ns_same(&now.v[i], &r) && pm_nft_del(&now.v[i]))
+				ret = pm_fail("nat-server add: undo");
+		pm_ns_list_free(&now);
 	} else {
-		pm_ns_list_free(&l);
-		if (pm_nft_read(n, &l))
-			return nft_fail(n, "add: undo");
-		o = NULL;
-		for (k = 0; k < l.n && !o; k++)
-			if (pm_ns_same(&l.v[k], &r))
-				o = &l.v[k];
-		if (o && pm_nft_del(n, o)) {
-			pm_ns_list_free(&l);
-			return nft_fail(n, "add: undo");
-		}
+		ret = pm_fail("nat-server add: undo");
 	}
 	pm_ns_list_free(&l);
-	pm_err("nat-server: rule not added");
+	pm_err("nat-server add: rule not added");
 	return PM_EXIT_FAIL;
 }
 
-static int ns_del(struct pm_nft *n, int argc, char **argv)
+/* Delete the mapping of @r; a missing one (or module) is no error. */
+static int mapping_del(const struct pm_ns_rule *r)
+{
+	struct pm_map_key k;
+	int err;
+
+	pm_ns_mapping(r, &k);
+	err = pm_map_del(&k);
+	if (err && pm_lib_not_loaded())
+		return 0;
+	return err == -ENOENT ? 0 : err;
+}
+
+static int ns_del(int argc, char **argv)
 {
 	struct pm_ns_list l;
 	struct pm_ns_rule r, *o = NULL;
-	char desc[160], what[128];
+	struct pm_map_key k;
+	char desc[200], key[80];
 	bool drop_map;
-	size_t k;
-	int ret, err;
+	size_t i;
+	int ret;
 
-	ret = parse_spec(argc, argv, &r);
+	ret = parse_or_usage("del", argc, argv, &r);
 	if (ret)
 		return ret;
-	if (pm_nft_read(n, &l))
-		return nft_fail(n, "del");
-	for (k = 0; k < l.n && !o; k++)
-		if (pm_ns_same(&l.v[k], &r))
-			o = &l.v[k];
+	if (pm_nft_read(&l))
+		return pm_fail("nat-server del");
+	for (i = 0; i < l.n && !o; i++)
+		if (pm_ns_same(&l.v[i], &r))
+			o = &l.v[i];
 	if (!o) {
 		pm_ns_describe(&r, desc, sizeof(desc));
-		pm_err("nat-server: no such nat-server rule: %s", desc);
+		pm_err("nat-server del: no such nat-server rule: %s", desc);
 		pm_ns_list_free(&l);
 		return PM_EXIT_FAIL;
 	}
 
 	/* The mapping first: if that fails, nothing has changed. */
 	drop_map = o->ftp && !mapping_shared(&l, o, o);
-	if (drop_map) {
-		err = mapping_del(o);
-		if (err) {
-			mapping_what(o, "del", what, sizeof(what));
-			pm_ns_list_free(&l);
-			return pm_nl_report(err, what);
-		}
+	pm_ns_mapping(o, &k);
+	pm_key_describe(&k, key, sizeof(key));
+	if (drop_map && mapping_del(o)) {
+		pm_ns_list_free(&l);
+		return pm_fail("nat-server del: map del %s", key);
 	}
-	if (pm_nft_del(n, o)) {
-		ret = nft_fail(n, "del");
-		if (drop_map && pm_map_add(o->ilo, o->family, &o->inside) &&
-		    !pm_nl_not_loaded()) {
-			mapping_what(o, "add", what, sizeof(what));
-			pm_err("%s: could not restore the mapping", what);
-		}
+	if (pm_nft_del(o)) {
+		ret = pm_fail("nat-server del");
+		if (drop_map && pm_map_add(&k) && !pm_lib_not_loaded())
+			pm_err("nat-server del: map add %s: could not restore the mapping",
+			       key);
 		pm_ns_list_free(&l);
 		return ret;
 	}
@@ -369,122 +236,91 @@ static int ns_del(struct pm_nft *n, int argc, char **argv)
 	return PM_EXIT_OK;
 }
 
-/* An ftp rule before l->v[k] has the same mapping. */
-static bool same_mapping_before(const struct pm_ns_list *l, size_t k)
-{
-	const struct pm_ns_rule *r = &l->v[k];
-	size_t j;
-
-	for (j = 0; j < k; j++)
-		if (l->v[j].ftp && l->v[j].family == r->family &&
-		    l->v[j].ilo == r->ilo &&
-		    !memcmp(&l->v[j].inside, &r->inside,
-			    r->family == AF_INET6 ? 16 : 4))
-			return true;
-	return false;
-}
-
-static int ns_flush(struct pm_nft *n, int argc, char **argv)
+static int ns_flush(int argc, char **argv)
 {
 	struct pm_ns_list l;
-	char what[128];
-	size_t k, j;
+	struct pm_map_list gone = { 0 };
+	struct pm_map_key k;
+	char key[80];
+	size_t i;
 	int err;
 
 	if (argc > 0)
-		return pm_usage_err("nat-server: unexpected argument '%s'",
+		return pm_usage_err("nat-server flush: unexpected argument '%s'",
 				    argv[0]);
-	if (pm_nft_read(n, &l))
-		return nft_fail(n, "flush");
+	if (pm_nft_read(&l))
+		return pm_fail("nat-server flush");
 	/* Mappings first (each once), then the table in one step. */
-	for (k = 0; k < l.n; k++) {
-		if (!l.v[k].ftp || same_mapping_before(&l, k))
+	for (i = 0; i < l.n; i++) {
+		if (!l.v[i].ftp)
 			continue;
-		err = mapping_del(&l.v[k]);
+		pm_ns_mapping(&l.v[i], &k);
+		if (pm_map_has(&gone, &k))
+			continue;
+		err = mapping_del(&l.v[i]);
 		if (err) {
-			mapping_what(&l.v[k], "del", what, sizeof(what));
-			pm_nl_report(err, what);
+			pm_key_describe(&k, key, sizeof(key));
+			pm_fail("nat-server flush: map del %s", key);
 			/* Put back the ones already gone. */
-			for (j = 0; j < k; j++)
-				if (l.v[j].ftp && !same_mapping_before(&l, j))
-					(void)pm_map_add(l.v[j].ilo,
-							 l.v[j].family,
-							 &l.v[j].inside);
+			for (i = 0; i < gone.n; i++)
+				(void)pm_map_add(&gone.v[i].key);
+			pm_map_list_free(&gone);
 			pm_ns_list_free(&l);
 			return PM_EXIT_FAIL;
 		}
+		pm_map_list_push(&gone, &k);
 	}
+	pm_map_list_free(&gone);
 	pm_ns_list_free(&l);
-	if (pm_nft_flush(n))
-		return nft_fail(n, "flush");
+	if (pm_nft_flush())
+		return pm_fail("nat-server flush");
 	return PM_EXIT_OK;
 }
 
-static int rule_cmp(const void *pa, const void *pb)
+static json_t *ports_json(uint16_t lo, uint16_t hi)
 {
-	const struct pm_ns_rule *a = pa, *b = pb;
-	int c;
-
-	if (a->by_iif != b->by_iif)
-		return a->by_iif ? 1 : -1;
-	if (a->family != b->family)
-		return a->family == AF_INET ? -1 : 1;
-	c = a->by_iif ? strcmp(a->iif, b->iif) :
-	    memcmp(&a->global, &b->global, a->family == AF_INET6 ? 16 : 4);
-	if (c)
-		return c;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	return (int)a->glo - (int)b->glo;
+	return json_pack("[ii]", (int)lo, (int)hi);
 }
 
-static void print_json(const struct pm_ns_list *l)
+static json_t *rule_json(const struct pm_ns_rule *r)
 {
-	char buf[INET6_ADDRSTRLEN];
-	size_t k;
+	char st[64];
+	json_t *o = json_object();
 
-	putchar('[');
-	for (k = 0; k < l->n; k++) {
-		const struct pm_ns_rule *r = &l->v[k];
-
-		if (k)
-			putchar(',');
-		printf("{\"proto\":\"%s\",\"global\":",
-		       r->proto == IPPROTO_UDP ? "udp" : "tcp");
-		if (r->by_iif) {
-			fputs("null,\"iif\":", stdout);
-			json_str(stdout, r->iif);
-		} else {
-			json_str(stdout, pm_addr_str(r->family, &r->global,
-						     buf, sizeof(buf)));
-			fputs(",\"iif\":null", stdout);
-		}
-		printf(",\"global_ports\":[%u,%u],\"inside\":", r->glo, r->ghi);
-		json_str(stdout, pm_addr_str(r->family, &r->inside, buf,
-					     sizeof(buf)));
-		printf(",\"inside_ports\":[%u,%u],\"ftp\":%s,\"conns\":%" PRIu64
-		       "}", r->ilo, r->ihi, r->ftp ? "true" : "false",
-		       r->conns);
+	json_object_set_new(o, "proto", json_string(r->proto == IPPROTO_UDP ?
+						     "udp" : "tcp"));
+	if (r->by_iif) {
+		json_object_set_new(o, "global", json_null());
+		json_object_set_new(o, "iif", json_string(r->iif));
+	} else {
+		json_object_set_new(o, "global", pm_json_addr(r->family,
+							       &r->global));
+		json_object_set_new(o, "iif", json_null());
 	}
-	puts("]");
+	json_object_set_new(o, "global_ports", ports_json(r->glo, r->ghi));
+	json_object_set_new(o, "inside", pm_json_addr(r->family, &r->inside));
+	json_object_set_new(o, "inside_ports", ports_json(r->ilo, r->ihi));
+	json_object_set_new(o, "ftp", json_boolean(r->ftp));
+	json_object_set_new(o, "conns", json_integer((json_int_t)r->conns));
+	json_object_set_new(o, "status", json_string(pm_drift_status(r->drift,
+						     st, sizeof(st))));
+	return o;
 }
 
 static void print_text(const struct pm_ns_list *l)
 {
 	char g[IFNAMSIZ + INET6_ADDRSTRLEN], i[INET6_ADDRSTRLEN];
-	char gp[12], ip[12];
-	int gw = 6, iw = 6;
+	char gp[12], ip[12], st[64], a[INET6_ADDRSTRLEN];
+	int gw = 6, iw = 6, pass;
 	size_t k;
-	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		if (pass)
-			printf("%-5s  %-*s  %-11s  %-*s  %-11s  %-3s  %s\n",
+			printf("%-5s  %-*s  %-11s  %-*s  %-11s  %-3s  %-6s  %s\n",
 			       "PROTO", gw, "GLOBAL", "PORTS", iw, "INSIDE",
-			       "PORTS", "FTP", "CONNS");
+			       "PORTS", "FTP", "CONNS", "STATUS");
 		for (k = 0; k < l->n; k++) {
 			const struct pm_ns_rule *r = &l->v[k];
-			char a[INET6_ADDRSTRLEN];
 
 			if (r->by_iif)
 				snprintf(g, sizeof(g), "iif %s", r->iif);
@@ -508,30 +344,46 @@ static void print_text(const struct pm_ns_list *l)
 				snprintf(ip, sizeof(ip), "%u", r->ilo);
 			else
 				snprintf(ip, sizeof(ip), "%u-%u", r->ilo, r->ihi);
-			printf("%-5s  %-*s  %-11s  %-*s  %-11s  %-3s  %" PRIu64
-			       "\n", r->proto == IPPROTO_UDP ? "udp" : "tcp",
+			printf("%-5s  %-*s  %-11s  %-*s  %-11s  %-3s  %-6" PRIu64
+			       "  %s\n", r->proto == IPPROTO_UDP ? "udp" : "tcp",
 			       gw, g, gp, iw, i, ip, r->ftp ? "yes" : "no",
-			       r->conns);
+			       r->conns, pm_drift_status(r->drift, st,
+							 sizeof(st)));
 		}
 	}
 }
 
-static int ns_list(struct pm_nft *n, int argc, char **argv)
+static int ns_list(int argc, char **argv)
 {
-	struct pm_ns_list l;
+	struct pm_state s = { 0 };
+	struct pm_drift d;
+	json_t *a;
+	size_t k;
 
 	if (argc > 0)
-		return pm_usage_err("nat-server: unexpected argument '%s'",
+		return pm_usage_err("nat-server list: unexpected argument '%s'",
 				    argv[0]);
-	if (pm_nft_read(n, &l))
-		return nft_fail(n, "list");
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(l.v[0]), rule_cmp);
-	if (pm_json)
-		print_json(&l);
-	else
-		print_text(&l);
-	pm_ns_list_free(&l);
+	if (pm_nft_read(&s.rules))
+		return pm_fail("nat-server list");
+	/* The mappings, for the status column: none without the module. */
+	if (pm_map_dump(&s.maps) && !pm_lib_not_loaded()) {
+		pm_ns_list_free(&s.rules);
+		return pm_fail("nat-server list");
+	}
+	if (s.rules.n > 1)
+		qsort(s.rules.v, s.rules.n, sizeof(s.rules.v[0]),
+		      (int (*)(const void *, const void *))pm_ns_cmp);
+	pm_state_drift(&s, NULL, &d);
+	pm_drift_free(&d);
+	if (pm_json) {
+		a = json_array();
+		for (k = 0; k < s.rules.n; k++)
+			json_array_append_new(a, rule_json(&s.rules.v[k]));
+		pm_json_print(a);
+	} else {
+		print_text(&s.rules);
+	}
+	pm_state_free(&s);
 	return PM_EXIT_OK;
 }
 
@@ -541,9 +393,7 @@ int do_nat_server(int argc, char **argv)
 	static const char *const del[] = { "del", "delete", "remove", NULL };
 	static const char *const list[] = { "list", "ls", "show", NULL };
 	static const char *const flush[] = { "flush", NULL };
-	static const char *const help[] = { "help", "-h", "--help", NULL };
-	int (*cmd)(struct pm_nft *, int, char **);
-	struct pm_nft *n;
+	int (*cmd)(int, char **);
 	int lock, ret;
 
 	if (argc < 1)
@@ -553,23 +403,17 @@ int do_nat_server(int argc, char **argv)
 	else if (pm_matches(argv[0], del))
 		cmd = ns_del;
 	else if (pm_matches(argv[0], list))
-		cmd = ns_list;
+		return ns_list(argc - 1, argv + 1);
 	else if (pm_matches(argv[0], flush))
 		cmd = ns_flush;
-	else if (pm_matches(argv[0], help)) {
+	else if (pm_is_help(argv[0])) {
 		fputs(ns_usage, stdout);
 		return PM_EXIT_OK;
 	} else
 		return pm_usage_err("nat-server: unknown command '%s'", argv[0]);
 
-	n = pm_nft_open();
-	if (!n) {
-		pm_err("nat-server: cannot set up libnftables");
-		return PM_EXIT_FAIL;
-	}
-	lock = cmd == ns_list ? -1 : take_lock();
-	ret = cmd(n, argc - 1, argv + 1);
-	drop_lock(lock);
-	pm_nft_close(n);
+	lock = pm_lock();
+	ret = cmd(argc - 1, argv + 1);
+	pm_unlock(lock);
 	return ret;
 }

@@ -3,7 +3,6 @@
  * portmapctl version: the tool's version and the loaded module's.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "portmapctl.h"
@@ -26,43 +25,39 @@ static int sysfs_version(char *buf, size_t len)
 
 int do_version(int argc, char **argv)
 {
-	struct pm_config cfg;
+	struct pm_config c;
 	const char *module = NULL;	/* NULL: not loaded */
-	char why[128] = "";
+	char why[160] = "";
 	int err, ret = PM_EXIT_OK;
+	json_t *o;
 
 	if (argc > 0)
 		return pm_usage_err("version: unexpected argument '%s'",
 				    argv[0]);
 
-	err = pm_config_get(&cfg);
+	err = pm_config_get(&c);
 	if (!err) {
-		module = cfg.version;
-	} else if (pm_nl_not_loaded()) {
+		module = c.version;
+	} else if (pm_lib_not_loaded()) {
 		module = NULL;
-	} else if (sysfs_version(cfg.version, sizeof(cfg.version)) == 0) {
-		module = cfg.version;
+	} else if (sysfs_version(c.version, sizeof(c.version)) == 0) {
+		module = c.version;
 	} else {
 		/* Loaded, but we cannot ask it (e.g. not privileged). */
 		snprintf(why, sizeof(why), "%s",
-			 err == -EPERM ? "permission denied" :
-			 pm_nl_errmsg() ? pm_nl_errmsg() : strerror(-err));
+			 err == -EPERM ? "permission denied" : pm_lib_error());
 		module = "";
 		if (err != -EPERM)
 			ret = PM_EXIT_FAIL;
 	}
 
 	if (pm_json) {
-		fputs("{\"portmapctl\":", stdout);
-		json_str(stdout, PM_VERSION);
-		fputs(",\"module\":", stdout);
-		if (module && *module)
-			json_str(stdout, module);
-		else
-			fputs("null", stdout);
-		fputs(",\"loaded\":", stdout);
-		fputs(module ? "true" : "false", stdout);
-		puts("}");
+		o = json_object();
+		json_object_set_new(o, "portmapctl", json_string(PM_VERSION));
+		json_object_set_new(o, "module", module && *module ?
+				    json_string(module) : json_null());
+		json_object_set_new(o, "loaded", json_boolean(module != NULL));
+		pm_json_print(o);
 	} else {
 		printf("portmapctl %s\n", PM_VERSION);
 		if (!module)

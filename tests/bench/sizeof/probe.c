@@ -18,8 +18,9 @@
 	char fpm_sizeof_##name[sizeof(type)] __used
 
 PROBE(fpm_conn, struct fpm_conn);
-PROBE(fpm_dir, struct fpm_dir);
-PROBE(fpm_rw, struct fpm_rw);
+PROBE(fs_conn, struct fs_conn);
+PROBE(fs_dir, struct fs_dir);
+PROBE(fs_rw, struct fs_rw);
 PROBE(fpm_help_data, struct fpm_help_data);
 PROBE(nf_conn, struct nf_conn);
 PROBE(nf_conn_help, struct nf_conn_help);

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Tests of src/ftp_stream.c, the control-stream engine.
+ *
+ * 1. Table-driven cases: pairing across cut and over-long lines, the
+ *    hold-back of an address cut by a segment end (a digit ending a
+ *    segment is not taken for an address), holes with and without NAT,
+ *    TLS and CCC, the command queue's limit.
+ * 2. A property test: generated sessions (client commands with
+ *    PORT/EPRT, server replies with 227/229 and multi-line and over-long
+ *    replies; IPv4 with growing and shrinking rewrites, IPv6) go through
+ *    the engine and a model of the kernel's sequence adjustment
+ *    (net/netfilter/nf_conntrack_seqadj.c: one correction point per
+ *    direction, the same rule for ACKs) between a sender that segments
+ *    arbitrarily and retransmits from any offset, and a receiver that
+ *    checks every byte it gets against what it already has at that
+ *    position.  Segments are duplicated, reordered, lost before and after
+ *    the router, ACKs lost.  Checked: the receiver never gets two
+ *    different bytes for one position (exact sequence numbers, identical
+ *    bytes), no ACK reaches the sender for bytes it has not sent, the
+ *    session always completes, the state's line buffer is freed, and,
+ *    when no bytes had to be forwarded unparsed, the peer's stream is
+ *    exactly the expected rewritten stream and each data endpoint was
+ *    expected exactly once.
+ *
+ * Usage: unit_stream [ROUNDS [SEED]]   (default 3000 rounds, seed 1)
+ * Ends with "N passed, N failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "stream_sim.h"
+
+static int passed, failed;
+static int exact_rounds, held_rounds;
+static int case_failed;
+static char case_name[200];
+
+static void begin(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(case_name, sizeof(case_name), fmt, ap);
+	va_end(ap);
+	case_failed = 0;
+}
+
+static void end(void)
+{
+	if (case_failed)
+		failed++;
+	else
+		passed++;
+}
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (case_failed < 3) {
+		printf("FAIL %s: ", case_name);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	}
+	case_failed++;
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
+
+/* ---- table-driven cases ---------------------------------------------- */
+
+/* A connection and helpers to feed it by hand. */
+struct hand {
+	struct fs_conn c;
+	struct host h;
+	struct addrs A;
+	uint32_t seq[2];
+	int nat;
+	struct fs_seg s;
+	char out[4096];
+	size_t outn;
+};
+
+static void hand_init2(struct hand *H, int nat, const char *own,
+		       const char *pub)
+{
+	memset(H, 0, sizeof(*H));
+	set_addrs(&H->A, 0, own, pub);
+	H->nat = nat;
+	H->seq[0] = 100;
+	H->seq[1] = 5000;
+	fs_start(&H->c, FS_CLIENT, H->seq[0]);
+	fs_start(&H->c, FS_SERVER, H->seq[1]);
+}
+
+static void hand_init(struct hand *H, int nat)
+{
+	hand_init2(H, nat, "10.10.10.10", "203.0.113.1");
+}
+
+/* Send @n bytes of @txt at offset @off from the direction's start. */
+static struct fs_seg *hand_sendn(struct hand *H, int dir, const char *txt,
+				 size_t n, long off)
+{
+	struct fs_seg *s = &H->s;
+	uint32_t seq = H->seq[dir] + (uint32_t)off;
+
+	memset(s, 0, sizeof(*s));
+	s->data = txt;
+	s->len = (fp_u32)n;
+	s->seq = seq;
+	s->dir = (fp_u8)dir;
+	s->flags = FS_S_STRICT | (H->nat ? FS_S_NAT : 0);
+	s->own = H->A.own;
+	s->pub = H->nat ? H->A.pub : H->A.own;
+	s->host = &H->h;
+	fs_segment(&H->c, s);
+	/* what reaches the peer, edits applied */
+	H->outn = 0;
+	if (!s->drop) {
+		uint32_t k = s->nedit ? s->edit_off : s->keep;
+
+		memcpy(H->out, txt, k);
+		H->outn = k;
+		if (s->nedit) {
+			memcpy(H->out + k, s->rep, s->rep_len);
+			H->outn += s->rep_len;
+			memcpy(H->out + H->outn, txt + k + s->edit_len,
+			       s->keep - k - s->edit_len);
+			H->outn += s->keep - k - s->edit_len;
+		}
+	}
+	H->out[H->outn] = 0;
+	return s;
+}
+
+static struct fs_seg *hand_send(struct hand *H, int dir, const char *txt,
+				long off)
+{
+	return hand_sendn(H, dir, txt, strlen(txt), off);
+}
+
+static void case_long_reply_pairing(void)
+{
+	struct hand H;
+	char big[800];
+	size_t k;
+
+	begin("a cut over-long reply still answers its command");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "MKD x\r\n", 0);
+	memset(big, 'd', sizeof(big));
+	memcpy(big, "257 \"/", 6);
+	big[400] = 0;
+	hand_send(&H, FS_SERVER, big, 0);
+	k = strlen(big);
+	memset(big, 'e', 300);
+	strcpy(big + 300, "\" created\r\n");
+	hand_send(&H, FS_SERVER, big, (long)k);
+	k += strlen(big);
+	CHECK(H.h.ev[FS_EV_TOOLONG] == 1, "toolong %d", H.h.ev[FS_EV_TOOLONG]);
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 7);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n",
+		  (long)k);
+	CHECK(H.h.nexp == 1, "227 not acted on (%d expectations, %d unpaired)",
+	      H.h.nexp, H.h.ev[FS_EV_UNPAIRED]);
+	CHECK(strstr(H.out, "(203,0,113,1,39,17)") != NULL, "got %s", H.out);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_digit_at_segment_end(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+
+	begin("a digit ending a segment is not taken for the address");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 0);
+	s = hand_send(&H, FS_SERVER, "227 Entering mode 1", 0);
+	/* held back from the digit: the peer gets the text before it */
+	CHECK(!s->drop && s->keep == 18, "keep %u drop %d", s->keep, s->drop);
+	CHECK(!strcmp(H.out, "227 Entering mode "), "got '%s'", H.out);
+	/* the sender retransmits from the digit, with the rest */
+	s = hand_send(&H, FS_SERVER, "1 (10,10,10,10,39,17)\r\n", 18);
+	CHECK(!strcmp(H.out, "1 (203,0,113,1,39,17)\r\n"), "got '%s'",
+	      H.out);
+	CHECK(H.h.nexp == 1, "expectations %d", H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("a 227 cut inside its address is held back, then rewritten whole");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 0);
+	s = hand_send(&H, FS_SERVER, "227 Entering Passive Mode (10,10,1", 0);
+	CHECK(s->keep == 27, "keep %u", s->keep);
+	s = hand_send(&H, FS_SERVER, "10,10,10,10,39,17)\r\n", 27);
+	CHECK(!strcmp(H.out, "203,0,113,1,39,17)\r\n"), "got '%s'", H.out);
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("a line cut after its whole address: the address is rewritten at once");
+	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
+	s = hand_send(&H, FS_CLIENT, "PORT 10,0,0,22,39", 0);
+	CHECK(!s->drop && s->keep == s->len && s->nedit, "held or not edited");
+	CHECK(!strcmp(H.out, "PORT 203,0,113,1,39"), "got '%s'", H.out);
+	CHECK(s->adj && s->adj_delta == 2, "adj %d %d", s->adj, s->adj_delta);
+	s = hand_send(&H, FS_CLIENT, ",16\r\n", 17);
+	CHECK(!strcmp(H.out, ",16\r\n") && H.h.nexp == 1 &&
+	      !H.h.ev[FS_EV_REWRITE_FAIL], "got '%s', %d expectations",
+	      H.out, H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("without NAT a cut 227 passes as it is and is expected");
+	hand_init(&H, 0);
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 0);
+	s = hand_send(&H, FS_SERVER, "227 Entering Passive Mode (10,10,1", 0);
+	CHECK(s->keep == s->len && !s->drop, "held without NAT");
+	hand_send(&H, FS_SERVER, "0,10,39,17)\r\n", 34);
+	CHECK(H.h.nexp == 1, "expectations %d", H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_holes(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+	int i;
+
+	begin("without NAT a segment beyond a hole is forwarded");
+	hand_init(&H, 0);
+	s = hand_send(&H, FS_CLIENT, "NOOP\r\n", 6);
+	CHECK(!s->drop && s->keep == s->len, "dropped");
+	CHECK(H.h.ev[FS_EV_OOO] == 1 && H.h.ev[FS_EV_RESYNC] == 1,
+	      "ooo %d resync %d", H.h.ev[FS_EV_OOO], H.h.ev[FS_EV_RESYNC]);
+	/* the hole's bytes come later: a retransmission, passed as is */
+	s = hand_send(&H, FS_CLIENT, "NOOP\r\n", 0);
+	CHECK(!s->drop, "hole fill dropped");
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("under NAT a segment beyond a hole is dropped at most twice");
+	hand_init(&H, 1);
+	for (i = 0; i < 2; i++) {
+		s = hand_send(&H, FS_CLIENT, "PORT 10,10,10,10,39,16\r\n", 6);
+		CHECK(s->drop, "attempt %d not dropped", i);
+	}
+	s = hand_send(&H, FS_CLIENT, "NOOP\r\n", 6);
+	CHECK(!s->drop, "third attempt dropped");
+	CHECK(H.h.ev[FS_EV_RESYNC] == 1, "resync %d", H.h.ev[FS_EV_RESYNC]);
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("after a resync an unpaired 227 is refused");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 0);
+	hand_send(&H, FS_SERVER, "200 x\r\n", 10);	/* hole: resync */
+	hand_send(&H, FS_SERVER, "200 x\r\n", 10);
+	hand_send(&H, FS_SERVER, "200 x\r\n", 10);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 17);
+	CHECK(H.h.nexp == 0 && H.h.ev[FS_EV_UNPAIRED] == 1,
+	      "expectations %d unpaired %d", H.h.nexp,
+	      H.h.ev[FS_EV_UNPAIRED]);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_second_rewrite_waits(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+	const char *two = "PORT 10,0,0,22,39,16\r\nPORT 10,0,0,22,39,17\r\n";
+
+	begin("a second rewrite in flight is held back until the first is ACKed");
+	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
+	s = hand_send(&H, FS_CLIENT, two, 0);
+	CHECK(s->keep == 22, "keep %u", s->keep);
+	CHECK(!strcmp(H.out, "PORT 203,0,113,1,39,16\r\n"), "got '%s'",
+	      H.out);
+	CHECK(s->adj && s->adj_delta == 2 && s->adj_pos == H.seq[0] + 5 + 14,
+	      "adj %d delta %d pos %u", s->adj, s->adj_delta,
+	      s->adj_pos - H.seq[0]);
+	/* not ACKed yet: the retransmission of the rest is held again */
+	s = hand_send(&H, FS_CLIENT, two + 22, 22);
+	CHECK(s->drop, "not held");
+	/* the peer ACKed the first line */
+	{
+		struct fs_seg t;
+
+		memset(&t, 0, sizeof(t));
+		t.data = two + 22;
+		t.len = 22;
+		t.seq = H.seq[0] + 22;
+		t.dir = FS_CLIENT;
+		t.flags = FS_S_NAT | FS_S_STRICT | FS_S_ACKED;
+		t.acked = H.seq[0] + 22;
+		t.own = H.A.own;
+		t.pub = H.A.pub;
+		t.host = &H.h;
+		fs_segment(&H.c, &t);
+		CHECK(!t.drop && t.keep == 22 && t.nedit, "not rewritten");
+	}
+	CHECK(H.h.nexp == 2, "expectations %d", H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_pickup(void)
+{
+	struct hand H;
+
+	begin("picked up mid-stream: a 227 whose PASV was not seen is acted on");
+	hand_init(&H, 1);
+	fs_pickup(&H.c);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 0);
+	CHECK(H.h.nexp == 1 && !H.h.ev[FS_EV_UNPAIRED], "expectations %d",
+	      H.h.nexp);
+	CHECK(strstr(H.out, "203,0,113,1") != NULL, "got '%s'", H.out);
+	/* a third party is still refused */
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,99,39,18)\r\n", 47);
+	CHECK(H.h.nexp == 1, "third party expected");
+	/* once a command and its reply were seen, pairing is normal again */
+	hand_send(&H, FS_CLIENT, "NOOP\r\n", 0);
+	hand_send(&H, FS_SERVER, "200 ok\r\n", 94);
+	CHECK(!(H.c.flags & (FS_C_PICKUP | FS_C_UNSYNC)), "flags %x",
+	      H.c.flags);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,19)\r\n", 102);
+	CHECK(H.h.nexp == 1 && H.h.ev[FS_EV_UNPAIRED] == 1,
+	      "unpaired 227 acted on after pickup ended");
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("after a resync pairing is unknown until an exchange completes");
+	hand_init(&H, 0);
+	hand_send(&H, FS_CLIENT, "NOOP\r\n", 10);		/* hole */
+	CHECK(H.c.flags & FS_C_UNSYNC, "not marked unsynchronised");
+	hand_send(&H, FS_CLIENT, "PASV\r\n", 16);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 0);
+	CHECK(H.h.nexp == 1 && !(H.c.flags & FS_C_UNSYNC),
+	      "expectations %d flags %x", H.h.nexp, H.c.flags);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_tls(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+	const char rec[] = "\x16\x03\x01\x00\x05hello\x17\x03\x03\x00\x02hi";
+
+	begin("TLS after 234; clear text again after CCC");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "AUTH TLS\r\n", 0);
+	hand_send(&H, FS_SERVER, "234 Go ahead.\r\n", 0);
+	CHECK(H.h.ev[FS_EV_TLS] == 1, "tls %d", H.h.ev[FS_EV_TLS]);
+	/* records, split at every byte of a header */
+	hand_sendn(&H, FS_CLIENT, rec, 2, 10);
+	hand_sendn(&H, FS_CLIENT, rec + 2, sizeof(rec) - 3, 12);
+	CHECK(H.h.ev[FS_EV_CCC] == 0, "CCC too early");
+	/* after the records: clear text */
+	s = hand_send(&H, FS_CLIENT, "PORT 10,10,10,10,39,16\r\n",
+		      10 + (long)sizeof(rec) - 1);
+	CHECK(H.h.ev[FS_EV_CCC] == 1, "ccc %d", H.h.ev[FS_EV_CCC]);
+	CHECK(H.h.nexp == 1 && s->nedit, "PORT after CCC not handled");
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_queue_limit(void)
+{
+	struct hand H;
+	char many[FS_CMDQ_MAX * 6 + 16];
+	int i;
+
+	begin("a client more than %d commands ahead restarts pairing",
+	      FS_CMDQ_MAX);
+	hand_init(&H, 0);
+	many[0] = 0;
+	for (i = 0; i <= FS_CMDQ_MAX; i++)
+		strcat(many, "NOOP\r\n");
+	hand_send(&H, FS_CLIENT, many, 0);
+	CHECK(H.h.ev[FS_EV_RESYNC] == 1, "resync %d", H.h.ev[FS_EV_RESYNC]);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_edit_text(void)
+{
+	struct fs_rw rw = { .seq = 1000, .olen = 15, .rlen = 7 };
+	fp_u32 off;
+	int n;
+
+	begin("fs_edit_text: left and right alignment");
+	/* shrinking: correction point at seq + rlen - 1 */
+	CHECK(fs_rw_pos(&rw) == 1006, "pos %u", fs_rw_pos(&rw));
+	n = fs_edit_text(&rw, 990, 0, 15, &off);
+	CHECK(n == 7 && off == 0, "whole: %d at %u", n, off);
+	n = fs_edit_text(&rw, 1003, 3, 15, &off);
+	CHECK(n == 4 && off == 3, "left: %d at %u", n, off);
+	n = fs_edit_text(&rw, 1007, 7, 15, &off);
+	CHECK(n == -1, "right, inside the gap (olen > 2 rlen): %d", n);
+	n = fs_edit_text(&rw, 1010, 10, 15, &off);
+	CHECK(n == 5 && off == 2, "right: %d at %u", n, off);
+	n = fs_edit_text(&rw, 1008, 8, 15, &off);
+	CHECK(n == 7 && off == 0, "right at the gap's edge: %d at %u", n, off);
+	rw.olen = 20;
+	rw.rlen = 7;
+	n = fs_edit_text(&rw, 1010, 10, 20, &off);
+	CHECK(n == -1, "gap not reported: %d", n);
+	/* growing: left everywhere inside */
+	rw.olen = 9;
+	rw.rlen = 11;
+	CHECK(fs_rw_pos(&rw) == 1008, "pos %u", fs_rw_pos(&rw));
+	n = fs_edit_text(&rw, 1008, 8, 9, &off);
+	CHECK(n == 3 && off == 8, "grow tail: %d at %u", n, off);
+	end();
+}
+
+/* fp_quick() may only say "no interest" of lines that have none. */
+static void case_quick(void)
+{
+	static const char alpha[] = "PORTEPRTASVUHCportepsvauthc 227934,|()\r\n0";
+	static const char *const words[] = {
+		"PORT 1,2,3,4,5,6\r\n", "port x\n", "EPRT |1|a|1|\r\n",
+		"ePrT\n", "PASV\r\n", "pasv\n", "EPSV ALL\r\n", "AUTH TLS\r\n",
+		"CCC\r\n", "ccc\n", "227 x (1,2,3,4,5,6)\r\n", "229 (|||5|)\n",
+		"234 ok\r\n",
+	};
+	char line[16];
+	unsigned int i, k, n;
+
+	begin("fp_quick never hides a line of interest");
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		int dir = words[i][0] == '2' ? FP_DIR_SERVER : FP_DIR_CLIENT;
+
+		CHECK(fp_quick(words[i], strlen(words[i]), dir),
+		      "'%s' filtered out", words[i]);
+	}
+	rng_state = 77;
+	for (i = 0; i < 300000; i++) {
+		struct fp_line pl;
+		int dir = (int)rndn(2);
+
+		n = 1 + rndn(sizeof(line) - 1);
+		for (k = 0; k < n; k++)
+			line[k] = alpha[rndn(sizeof(alpha) - 1)];
+		if (fp_quick(line, n, (enum fp_dir)dir))
+			continue;
+		fp_parse_line(line, n, (enum fp_dir)dir, &pl);
+		CHECK(pl.kind == FP_K_OTHER, "'%.*s' (%s) is %s", (int)n, line,
+		      dir ? "server" : "client", fp_kind_name(pl.kind));
+	}
+	end();
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 3000;
+	unsigned long seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
+	int i;
+
+	if (argc > 3)
+		trace_round = atoi(argv[3]);
+	case_edit_text();
+	case_long_reply_pairing();
+	case_digit_at_segment_end();
+	case_holes();
+	case_second_rewrite_waits();
+	case_tls();
+	case_pickup();
+	case_queue_limit();
+	case_quick();
+
+	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
+	for (i = 0; i < rounds; i++) {
+		char why[400];
+		int ex, he;
+
+		begin("property round %d", i);
+		if (sim_property(i, why, sizeof(why), &ex, &he))
+			fail("%s", why);
+		exact_rounds += ex;
+		held_rounds += he;
+		end();
+	}
+	printf("unit_stream: %d property rounds, seed %lu: %d compared byte for byte with the expected stream (%d of them with hold-backs)\n",
+	       rounds, seed, exact_rounds, held_rounds);
+	begin("property test compared enough rounds exactly");
+	CHECK(exact_rounds >= rounds / 4, "only %d of %d", exact_rounds,
+	      rounds);
+	end();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
