@@ -5,7 +5,8 @@
 #   make                 module (against KDIR), portmapctl, the netlink fuzzer
 #   make check           install test dependencies, build, run every suite
 #   make demo            FTP through NAT on a non-standard port, narrated
-#   make unit | fuzz FUZZ_SECONDS=N | bench-parser | bench | checkpatch
+#   make unit | fuzz FUZZ_SECONDS=N | spec-check | bench-parser | bench |
+#        checkpatch
 #   make install         module, portmapctl, man page, bash completion,
 #                        systemd unit and modules-load.d entry; honours
 #                        DESTDIR and INSTALL_MOD_PATH (no depmod then)
@@ -25,7 +26,7 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli fuzznl unit fuzz bench-parser bench check demo deps \
+.PHONY: all module cli fuzznl unit fuzz spec-check bench-parser bench check demo deps \
 	install install-module install-cli install-systemd install-modules-load checkpatch clean \
 	deb
 
@@ -49,6 +50,12 @@ unit:
 
 fuzz:
 	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# include/uapi/ftp_portmap.h against the genetlink spec
+# (Documentation/netlink/specs/ftp_portmap.yaml); the running module's
+# policies are checked against it by tests/netns/cli.sh.
+spec-check:
+	tests/spec/fpm_spec.py uapi
 
 bench-parser:
 	$(MAKE) -C tests/bench parser

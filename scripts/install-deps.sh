@@ -34,6 +34,8 @@ PACKAGES=(
 	vsftpd lftp nftables conntrack iproute2 iptables
 	iputils-ping tcpdump ethtool openssl
 	python3 procps psmisc jq
+	# the genetlink spec (Documentation/netlink/specs) is YAML
+	python3-yaml
 	# libraries of the private ProFTPD (scripts/fetch-proftpd.sh unpacks
 	# proftpd-core and proftpd-mod-crypto without installing them)
 	libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3

@@ -8,6 +8,8 @@
 #   1b. cli-unit      make -C tools/portmapctl test
 #   1c. packaging     scripts/test-packaging.sh (staged install, unit verify,
 #                     DKMS, make deb)
+#   2b. spec          tests/spec/fpm_spec.py uapi: the uapi header against
+#                     the genetlink spec (the kernel side runs in cli.sh)
 #   3. netns suites   tests/run-netns.sh (directly when this host can load
 #                     the module, else all of them in one test VM)
 #   4. deb-vm         tests/deb-vm.sh (the .debs installed in the VM)
@@ -19,7 +21,7 @@
 # failed.  Full logs: build/test-logs/.
 #
 # Environment: FUZZ_SECONDS, FPM_SKIP_STEPS (space-separated step names to
-# leave out: unit cli-unit packaging fuzz netns deb-vm — reported, and never used by CI),
+# leave out: unit cli-unit packaging fuzz spec netns deb-vm — reported, and never used by CI),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s).
 set -uo pipefail
 
@@ -112,6 +114,15 @@ elif [ -f tests/fuzz/Makefile ]; then
 else
 	echo "=== fuzz: tests/fuzz/Makefile is missing"
 	record fuzz 0 1 "tests/fuzz/Makefile missing"
+fi
+
+# 2b. the uapi header against the genetlink spec (host, no root)
+if skipped spec; then
+	record spec 0 0 "SKIPPED (FPM_SKIP_STEPS)"
+else
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	step spec 120 "$py" tests/spec/fpm_spec.py uapi
 fi
 
 # 3. network-namespace suites: per-suite lines from tests/run-netns.sh

@@ -193,10 +193,10 @@ enum fpm_conn_info {
 	FPM_CI_PAD,
 	FPM_CI_FLAGS,		/* u32, FPM_CIF_* bits: always present */
 	/*
-	 * u16, host order: the port of the mapping that attached the helper;
-	 * absent when an nft/iptables "ct helper" rule did.
+	 * The port of the mapping that attached the helper; absent when an
+	 * nft/iptables "ct helper" rule did.
 	 */
-	FPM_CI_PORT,
+	FPM_CI_PORT,		/* u16, host order */
 	FPM_CI_FAMILY,		/* u8, AF_INET/AF_INET6: iff it has a host */
 	FPM_CI_HOST4,		/* binary, 4 bytes, network order */
 	FPM_CI_HOST6,		/* binary, 16 bytes, network order */

@@ -9,12 +9,14 @@
 #   tests/bench/kbench-guest.sh [kernel] [memory]
 #
 # Topology (fresh namespaces for every measurement, nothing leaves them):
+# the netns harness's (tests/netns/lib.sh) topo_basic and router_nft,
 #
-#   client 203.0.113.2/24 -- out 203.0.113.1 [router] in 10.10.10.1 -- 10.10.10.10/24 server
+#   client 203.0.113.2/24 -- r0 203.0.113.1 [router] r1 10.10.10.1 -- 10.10.10.10/24 server
 #
-#   The router DNATs 203.0.113.1:2121 to 10.10.10.10:2121, its forward
-#   chain (policy drop) lets only established/related traffic and new
-#   DNATed control connections through.  Modes:
+#   The router DNATs 203.0.113.1:2121 to 10.10.10.10:2121 (no
+#   masquerade), its forward chain (policy drop) lets only
+#   established/related traffic, ICMP and new DNATed control connections
+#   through.  No offloads: one write is one segment.  Modes:
 #     none     no helper (baseline)
 #     stock    nf_conntrack_ftp + nf_nat_ftp, attached by an nft "ct helper"
 #              object of type "ftp" on port 2121
@@ -22,8 +24,10 @@
 #              (max-expect raised to 16: the replay opens no data
 #              connections, and a corpus session has up to 8 data commands)
 #
-# kernel: build/bench/bench_ftp replays ../shared/corpus/session-client.txt
-#   (400 sessions, 9521 commands; a run takes the first BENCH_SESSIONS
+# kernel: build/bench/bench_ftp replays the project's session corpus
+#   (BENCH_CORPUS, default build/corpus: tests/corpus/gen-corpus.py, 400
+#   sessions, 7606 commands; BENCH_CORPUS=../shared/corpus replays the
+#   shared one instead; a run takes the first BENCH_SESSIONS
 #   sessions, one TCP connection each, BENCH_JOBS at a time) against a
 #   server answering with the aligned replies of session-server.txt (227
 #   with its own address).  Lock-step: one command per segment, wait for
@@ -44,7 +48,7 @@
 # BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
 # BENCH_PIPE_DEPTH (8), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
 # BENCH_OUT (directory for the result tables; default: a temporary one,
-# printed), FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
+# printed), BENCH_CORPUS, FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
 # BENCH_SIZEOF (file with "name size" lines from the host build,
 # optional), BENCH_HOST_LOAD and BENCH_ACCEL (for the environment line).
 #
@@ -55,9 +59,11 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-CORPUS=${BENCH_CORPUS:-$(cd "$repo/.." && pwd)/shared/corpus}
-FPM_KO=${FPM_KO:-$repo/ftp_portmap.ko}
-PORTMAPCTL=${PORTMAPCTL:-$repo/tools/portmapctl/portmapctl}
+# shellcheck source=tests/netns/lib.sh
+. "$repo/tests/netns/lib.sh"
+CORPUS=${BENCH_CORPUS:-$repo/build/corpus}
+FPM_KO=${FPM_KO:-$FPM_MODULE}
+FPM_MODULE=$FPM_KO
 BENCH_FTP=${BENCH_FTP:-$repo/build/bench/bench_ftp}
 ROUNDS=${BENCH_ROUNDS:-5}
 JOBS=${BENCH_JOBS:-4}
@@ -72,34 +78,36 @@ MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
 PORT=2121
 MODES="none stock portmap"
 
-PUB=203.0.113.1 CLI=203.0.113.2 SRV=10.10.10.10 RIN=10.10.10.1
+PUB=$PUB4 SRV=$SRV4
 
 parts=${*:-kernel memory}
-P=fpmb$$
-NS_C=$P-c NS_R=$P-r NS_S=$P-s
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fpm-bench.XXXXXX")
-OUT=${BENCH_OUT:-$WORK/out}
-mkdir -p "$OUT"
-SERVER_PID= HOLD_PID=
+SERVER_PID="" HOLD_PID=""
 T=/sys/kernel/tracing
 
 say() { echo "bench: $*"; }
-fail() { echo "bench: FAILED: $*" >&2; exit 1; }
+die() { echo "bench: FAILED: $*" >&2; exit 1; }
 
 # ---- checks ----------------------------------------------------------------
-[ "$(id -u)" = 0 ] || fail "must run as root (in the VM: tests/bench/kbench.sh)"
-for t in ip nft modprobe insmod rmmod awk sort; do
-	command -v "$t" >/dev/null || fail "$t missing"
+[ "$(id -u)" = 0 ] || die "must run as root (in the VM: tests/bench/kbench.sh)"
+for t in ip nft modprobe insmod rmmod awk sort nsenter; do
+	command -v "$t" >/dev/null || die "$t missing"
 done
-[ -r "$FPM_KO" ] || fail "$FPM_KO missing (run make)"
-[ -x "$PORTMAPCTL" ] || fail "$PORTMAPCTL missing (run make)"
-[ -x "$BENCH_FTP" ] || fail "$BENCH_FTP missing (make -C tests/bench bench_ftp)"
+[ -r "$FPM_KO" ] || die "$FPM_KO missing (run make)"
+[ -x "$PORTMAPCTL" ] || die "$PORTMAPCTL missing (run make)"
+[ -x "$BENCH_FTP" ] || die "$BENCH_FTP missing (make -C tests/bench bench_ftp)"
 for f in session-client.txt session-server.txt; do
-	[ -r "$CORPUS/$f" ] || fail "$CORPUS/$f missing"
+	[ -r "$CORPUS/$f" ] || die "$CORPUS/$f missing (make -C tests/bench corpus)"
 done
+harness_init bench || die "cannot make a state directory"
+WORK=$T_DIR
+OUT=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/fpm-bench-out.XXXXXX")}
+mkdir -p "$OUT"
 CLIENT_TXT=$CORPUS/session-client.txt SERVER_TXT=$CORPUS/session-server.txt
+# the corpus, relative to the repository when it is in it
+corpus_name() { case "$CORPUS" in "$repo"/*) echo "${CORPUS#"$repo"/}" ;; *) echo "$CORPUS" ;; esac; }
+say "corpus: $(corpus_name)"
 if lsmod | grep -q '^ftp_portmap '; then
-	fail "ftp_portmap is already loaded; the benchmark loads and unloads it"
+	die "ftp_portmap is already loaded; the benchmark loads and unloads it"
 fi
 # The stock helper is unloaded after use only if this script loaded it.
 STOCK_PRELOADED=0
@@ -107,147 +115,91 @@ lsmod | grep -q '^nf_conntrack_ftp ' && STOCK_PRELOADED=1
 
 # ---- topology -------------------------------------------------------------
 stop_procs() {
-	local p
-	for p in $HOLD_PID $SERVER_PID; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	HOLD_PID= SERVER_PID=
+	bg_stop $HOLD_PID $SERVER_PID
+	HOLD_PID="" SERVER_PID=""
 }
 
 topo_down() {
-	local n
 	stop_procs
-	for n in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	return 0
+	topo_reset
 }
 
-cleanup() {
-	topo_down
+# Run by the harness on exit (before it deletes the namespaces).
+harness_cleanup() {
+	stop_procs
 	[ -d "$T" ] && { echo 0 >"$T/tracing_on"; echo nop >"$T/current_tracer"; } 2>/dev/null
+	topo_reset
 	unload portmap
 	unload stock
-	rm -rf "$WORK/tmp"
 	[ -z "${BENCH_OUT:-}" ] && say "results kept in $OUT"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 topo_up() {
-	local n
 	topo_down
-	for n in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns add "$n" || return 1
-		ip -n "$n" link set lo up
-	done
-	ip link add out netns "$NS_R" type veth peer name eth0 netns "$NS_C" || return 1
-	ip link add in netns "$NS_R" type veth peer name eth0 netns "$NS_S" || return 1
-	ip -n "$NS_C" addr add $CLI/24 dev eth0
-	ip -n "$NS_C" link set eth0 up
-	ip -n "$NS_R" addr add $PUB/24 dev out
-	ip -n "$NS_R" addr add $RIN/24 dev in
-	ip -n "$NS_R" link set out up
-	ip -n "$NS_R" link set in up
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$NS_S" addr add $SRV/24 dev eth0
-	ip -n "$NS_S" link set eth0 up
-	ip -n "$NS_S" route add default via $RIN
+	topo_basic || return 1
 	# One write, one segment: no offload may merge or split segments.
-	if command -v ethtool >/dev/null; then
-		ip netns exec "$NS_C" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
-		ip netns exec "$NS_S" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
-		ip netns exec "$NS_R" ethtool -K out tso off gso off gro off >/dev/null 2>&1
-		ip netns exec "$NS_R" ethtool -K in tso off gso off gro off >/dev/null 2>&1
-	fi
+	offload_off "$NS_CLI" c0
+	offload_off "$NS_SRV" s0
+	offload_off "$NS_RTR" r0 r1
 	# neighbours resolved before anything is measured
-	ip netns exec "$NS_C" ping -c1 -W2 $PUB >/dev/null 2>&1
-	ip netns exec "$NS_S" ping -c1 -W2 $RIN >/dev/null 2>&1
-	return 0
+	settle "$NS_CLI" "$PUB"
+	settle "$NS_SRV" "$IN_GW4"
 }
 
 # $1: mode.  The same table in every mode but for the helper lines.
 router_rules() {
-	local obj="" rule=""
+	local FPM_HELPER=none rules=(nomasq "dnat4 $PUB $PORT $SRV $PORT")
 	if [ "$1" = stock ]; then
-		obj='ct helper ftp-stock { type "ftp" protocol tcp; l3proto ip; }'
-		rule="tcp dport $PORT ct helper set \"ftp-stock\""
+		FPM_HELPER=ftp
+		rules+=("helper $PORT")
 	fi
-	ip netns exec "$NS_R" nft -f - <<-EOF
-	table inet fpmbench {
-		$obj
-		chain pre {
-			type filter hook prerouting priority filter; policy accept;
-			$rule
-		}
-		chain natpre {
-			type nat hook prerouting priority dstnat; policy accept;
-			ip daddr $PUB tcp dport $PORT dnat ip to $SRV
-		}
-		chain filter_fwd {
-			type filter hook forward priority filter; policy drop;
-			ct state established,related accept
-			ct state invalid drop
-			iifname "out" ip daddr $SRV tcp dport $PORT ct state new ct status dnat accept
-		}
-	}
-	EOF
+	router_nft "$NS_RTR" r0 "${rules[@]}"
 }
 
 load() {
 	case "$1" in
 	stock)
-		modprobe nf_conntrack_ftp && modprobe nf_nat_ftp ||
-			fail "cannot load nf_conntrack_ftp/nf_nat_ftp"
+		stock_helper_load || die "cannot load nf_conntrack_ftp/nf_nat_ftp"
 		;;
 	portmap)
-		insmod "$FPM_KO" || fail "cannot load $FPM_KO"
+		module_load || die "cannot load $FPM_KO: $FPM_SETUP_ERROR"
 		;;
 	esac
 }
 
 # Unload, retrying while namespaces being torn down still hold it.
 unload() {
-	local mods i
 	case "$1" in
 	stock)
 		[ "$STOCK_PRELOADED" = 1 ] && return 0
-		mods="nf_nat_ftp nf_conntrack_ftp"
+		module_unload nf_nat_ftp nf_conntrack_ftp ||
+			say "warning: could not unload nf_nat_ftp nf_conntrack_ftp"
 		;;
-	portmap) mods="ftp_portmap" ;;
-	*) return 0 ;;
+	portmap)
+		module_unload ftp_portmap || say "warning: could not unload ftp_portmap"
+		;;
 	esac
-	for i in $(seq 100); do
-		lsmod | grep -E -q "^(${mods// /|}) " || return 0
-		rmmod $mods 2>/dev/null && return 0
-		sleep 0.1
-	done
-	say "warning: could not unload $mods"
+	return 0
 }
 
 # $1: mode.  Namespaces, rules, helper, server; ready to measure.
 setup() {
-	topo_up || fail "cannot create namespaces"
-	router_rules "$1" || fail "cannot load the router's rules"
+	topo_up || die "cannot create namespaces"
+	router_rules "$1" || die "cannot load the router's rules"
 	load "$1"
 	if [ "$1" = portmap ]; then
-		ip netns exec "$NS_R" "$PORTMAPCTL" map add $PORT >/dev/null ||
-			fail "portmapctl map add $PORT"
-		ip netns exec "$NS_R" "$PORTMAPCTL" config set max-expect 16 >/dev/null ||
-			fail "portmapctl config set max-expect 16"
+		pmctl "$NS_RTR" map add $PORT >/dev/null ||
+			die "portmapctl map add $PORT"
+		pmctl "$NS_RTR" config set max-expect 16 >/dev/null ||
+			die "portmapctl config set max-expect 16"
 	fi
 	: >"$WORK/server.log"
-	ip netns exec "$NS_S" "$BENCH_FTP" server $PORT "$CLIENT_TXT" "$SERVER_TXT" \
-		>"$WORK/server.log" 2>&1 &
-	SERVER_PID=$!
-	local i
-	for i in $(seq 100); do
-		grep -q listening "$WORK/server.log" && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	nsx_bg "$NS_SRV" "$WORK/server.log" "$BENCH_FTP" server $PORT \
+		"$CLIENT_TXT" "$SERVER_TXT"
+	SERVER_PID=$BG_PID
+	wait_line "$WORK/server.log" listening 60 "$SERVER_PID" && return 0
 	cat "$WORK/server.log" >&2
-	fail "replay server did not start"
+	die "replay server did not start"
 }
 
 teardown() {
@@ -263,7 +215,7 @@ kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 cpu_snap() { awk '$1 == "cpu" { print $2 + $3, $4, $7, $8, $5 + $6 }' /proc/stat; }
 
 replay() {
-	ip netns exec "$NS_C" "$BENCH_FTP" replay $PUB $PORT "$CLIENT_TXT" "$@"
+	nsx "$NS_CLI" "$BENCH_FTP" replay $PUB $PORT "$CLIENT_TXT" "$@"
 }
 
 # ---- statistics ------------------------------------------------------------
@@ -297,7 +249,7 @@ measure() {
 	c1=$(cpu_snap)
 	if [ -z "$res" ]; then
 		teardown "$mode"
-		fail "replay produced no result ($mode, $label)"
+		die "replay produced no result ($mode, $label)"
 	fi
 	# CPU: user, system, irq+softirq, idle ticks (USER_HZ)
 	set -- $c0 $c1
@@ -309,7 +261,7 @@ measure() {
 	printf '  %-8s %-8s %s\n' "$label" "$mode" \
 		"$(kv "$res" lines_per_s) lines/s, $(kv "$res" seconds) s, 227 rewritten $(kv "$res" r227_public)/$(kv "$res" r227), passive data SYNs $(kv "$res" pasv_data), errors $(kv "$res" errors), $cpu"
 	if [ "$mode" = portmap ]; then
-		ip netns exec "$NS_R" "$PORTMAPCTL" stats 2>&1 | tr '\n' ' ' |
+		pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
 			sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
 	fi
 	teardown "$mode"
@@ -432,7 +384,7 @@ kernel_report() {
 	local lps_none lps_stock lps_pm cpu_none cpu_stock cpu_pm
 	{
 	echo "Environment: $(env_line)."
-	echo "Workload: the first $SESSIONS sessions of ../shared/corpus/session-client.txt per run ($(col lockstep none lines | head -n 1) commands), $JOBS sessions at a time, one TCP connection per session, data connections opened (SYN only) after 227/229 and PORT/EPRT; replies from session-server.txt (227 with the server's own address). $ROUNDS lock-step rounds per mode, mode order rotated every round; wall time of the part ${secs}s."
+	echo "Workload: the first $SESSIONS sessions of $(corpus_name)/session-client.txt per run ($(col lockstep none lines | head -n 1) commands), $JOBS sessions at a time, one TCP connection per session, data connections opened (SYN only) after 227/229 and PORT/EPRT; replies from session-server.txt (227 with the server's own address). $ROUNDS lock-step rounds per mode, mode order rotated every round; wall time of the part ${secs}s."
 	echo
 	echo "| lock-step | lines/s median | spread (min..max, vs median) | sessions/s median | kernel CPU ms / 1000 lines (coarse), median | spread | 227 seen rewritten |"
 	echo "|---|---|---|---|---|---|---|"
@@ -519,19 +471,15 @@ mem_run() {
 	sleep 1
 	slab_snap >"$WORK/slab0"
 	mem_snap >"$WORK/mem0"
-	ip netns exec "$NS_C" "$BENCH_FTP" hold $PUB $PORT "$MEM_CONNS" >"$WORK/hold.log" 2>&1 &
-	HOLD_PID=$!
-	held=
-	for i in $(seq 6000); do
-		held=$(sed -n 's/^held //p' "$WORK/hold.log")
-		[ -n "$held" ] && break
-		kill -0 "$HOLD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	: >"$WORK/hold.log"
+	nsx_bg "$NS_CLI" "$WORK/hold.log" "$BENCH_FTP" hold $PUB $PORT "$MEM_CONNS"
+	HOLD_PID=$BG_PID
+	wait_line "$WORK/hold.log" '^held ' 600 "$HOLD_PID"
+	held=$(sed -n 's/^held //p' "$WORK/hold.log")
 	if [ "$held" != "$MEM_CONNS" ]; then
 		cat "$WORK/hold.log" >&2
 		teardown "$mode"
-		fail "could not hold $MEM_CONNS connections ($mode)"
+		die "could not hold $MEM_CONNS connections ($mode)"
 	fi
 	sleep 2
 	echo 2 >/proc/sys/vm/drop_caches
@@ -539,7 +487,7 @@ mem_run() {
 	slab_snap >"$WORK/slab1"
 	mem_snap >"$WORK/mem1"
 	local cts
-	cts=$(ip netns exec "$NS_R" sh -c 'cat /proc/sys/net/netfilter/nf_conntrack_count' 2>/dev/null)
+	cts=$(nsx "$NS_RTR" cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null)
 	# per-cache delta of bytes in use (active objects x object size)
 	awk -v n="$MEM_CONNS" -v mode="$mode" -v r="$r" '
 		FNR == NR { a0[$1] = $2; o0[$1] = $3; next }
@@ -561,7 +509,7 @@ memory_part() {
 	local r m start
 	start=$(date +%s)
 	: >"$WORK/mem"
-	[ -r /proc/slabinfo ] || fail "/proc/slabinfo not readable"
+	[ -r /proc/slabinfo ] || die "/proc/slabinfo not readable"
 	say "memory: $MEM_CONNS idle control connections per mode, $MEM_ROUNDS round(s)"
 	for r in $(seq "$MEM_ROUNDS"); do
 		for m in $MODES; do
@@ -633,7 +581,7 @@ for part in $parts; do
 	case "$part" in
 	kernel) kernel_part ;;
 	memory) memory_part ;;
-	*) fail "unknown part $part (kernel, memory)" ;;
+	*) die "unknown part $part (kernel, memory)" ;;
 	esac
 done
 exit 0

@@ -17,7 +17,8 @@
 # Fails only when the benchmark could not run (missing module, VM
 # failure, a replay that could not complete): never on a number.
 #
-# Environment: BENCH_ROUNDS, BENCH_SESSIONS, BENCH_JOBS, BENCH_TRACE,
+# Environment: BENCH_CORPUS (default build/corpus), BENCH_ROUNDS,
+# BENCH_SESSIONS, BENCH_JOBS, BENCH_TRACE,
 # BENCH_TRACE_SESSIONS, BENCH_TRACE_ROUNDS, BENCH_PIPE_ROUNDS,
 # BENCH_PIPE_DEPTH, BENCH_MEM_CONNS, BENCH_MEM_ROUNDS (see kbench-guest.sh),
 # FPM_VM_TIMEOUT (default 1500 s), BENCH_DOC.
@@ -40,6 +41,11 @@ done
 [ -f "$repo/ftp_portmap.ko" ] || { echo "kbench: ftp_portmap.ko missing (make)" >&2; exit 1; }
 [ -x "$repo/tools/portmapctl/portmapctl" ] || { echo "kbench: portmapctl missing (make)" >&2; exit 1; }
 [ -x "$build/bench_ftp" ] || { echo "kbench: $build/bench_ftp missing (make -C tests/bench bench_ftp)" >&2; exit 1; }
+# The replayed sessions: the project's corpus (make -C tests/bench corpus),
+# or BENCH_CORPUS.
+export BENCH_CORPUS=${BENCH_CORPUS:-$repo/build/corpus}
+[ -r "$BENCH_CORPUS/session-client.txt" ] && [ -r "$BENCH_CORPUS/session-server.txt" ] ||
+	{ echo "kbench: no session corpus in $BENCH_CORPUS (make -C tests/bench corpus)" >&2; exit 1; }
 
 host_can_load_modules() {
 	local kver ko=$repo/ftp_portmap.ko v
@@ -82,7 +88,7 @@ mkdir -p "$build"
 tag=$(echo "$*" | tr ' ' '-')
 log=$build/$tag.log
 echo "kbench: $* ($where); log in ${log#"$repo"/}"
-names="BENCH_HOST_LOAD BENCH_SIZEOF BENCH_ACCEL"
+names="BENCH_HOST_LOAD BENCH_SIZEOF BENCH_ACCEL BENCH_CORPUS"
 for n in BENCH_ROUNDS BENCH_SESSIONS BENCH_JOBS BENCH_TRACE BENCH_TRACE_SESSIONS BENCH_TRACE_ROUNDS \
 	BENCH_PIPE_ROUNDS BENCH_PIPE_DEPTH BENCH_MEM_CONNS BENCH_MEM_ROUNDS; do
 	[ -n "${!n+x}" ] && { export "${n?}"; names="$names $n"; }

@@ -4,7 +4,10 @@
 
 Used by tests/netns/cli.sh to reach the kernel's validation paths that
 portmapctl never produces (port 0, HOST4 with AF_INET6, stray attributes,
-reserved header bits).  Constants are read from include/uapi/ftp_portmap.h.
+reserved header bits).  Names and values come from the family's YNL spec,
+Documentation/netlink/specs/ftp_portmap.yaml, read through
+tests/spec/fpm_spec.py (which also checks the uapi header and the kernel's
+policies against the spec).  Needs python3-yaml.
 
     genl_raw.py [--reserved N] [--dump] CMD [ATTR:TYPE:VALUE ...]
 
@@ -16,13 +19,13 @@ Prints "ok", "ok N" (N data messages) or "errno NAME msg MESSAGE" and exits
 import errno
 import ipaddress
 import os
-import re
 import socket
 import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-UAPI = os.path.join(HERE, "..", "..", "include", "uapi", "ftp_portmap.h")
+sys.path.insert(0, os.path.join(HERE, "..", "spec"))
+import fpm_spec  # noqa: E402  (after the path)
 
 NETLINK_GENERIC = 16
 SOL_NETLINK = 270
@@ -43,27 +46,12 @@ CTRL_ATTR_FAMILY_NAME = 2
 
 
 def uapi_enums():
-    """Every enumerator of the uapi header, by name."""
-    text = open(UAPI).read()
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    names = {}
-    for body in re.findall(r"enum\s+\w+\s*\{(.*?)\}", text, flags=re.S):
-        val = -1
-        for item in body.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            if "=" in item:
-                name, expr = (s.strip() for s in item.split("=", 1))
-                val = int(expr, 0)
-            else:
-                name = item
-                val += 1
-            names[name] = val
-    m = re.search(r'#define\s+FTP_PORTMAP_GENL_NAME\s+"([^"]+)"', text)
-    names["__family__"] = m.group(1)
-    m = re.search(r"#define\s+FTP_PORTMAP_GENL_VERSION\s+(\d+)", text)
-    names["__version__"] = int(m.group(1))
+    """Every C name of the protocol (commands, attributes, counters) with
+    its value, from the spec; "__family__" and "__version__" too."""
+    spec = fpm_spec.load()
+    names = spec.names()
+    names["__family__"] = spec.family
+    names["__version__"] = spec.version
     return names
 
 

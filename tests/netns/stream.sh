@@ -3,286 +3,195 @@
 #
 # Control-stream robustness suite (issue 4): the scripted FTP peer
 # (tests/ftppeer/ftppeer.py) through a NAT router in network namespaces,
-# every case run twice in the same run: once with the kernel's stock FTP
+# every case run twice in the same test: once with the kernel's stock FTP
 # helper (nf_conntrack_ftp, attached by an nft "ct helper" object) and
 # once with ftp-portmap (./ftp_portmap.ko + "portmapctl map add PORT").
 #
-#   tests/netns/stream.sh            (as root; in the VM: tests/vm/run.sh
-#                                     tests/netns/stream.sh)
+#   tests/netns/stream.sh            (as root; in the VM:
+#                                     tests/run-netns.sh stream)
 #
-# Topology (fresh namespaces for each column):
+# A netns suite on tests/netns/lib.sh: a test per case; each column gets
+# fresh namespaces, topology topo_inside_client:
 #
 #   client 10.10.10.2/24      router                       server
-#          fd00:10::2/64  --  rc 10.10.10.1  rs 203.0.113.1  --  203.0.113.2/24
-#   (.3 / ::3: "third host"   fd00:10::1     2001:db8:1::1      2001:db8:1::2/64
+#          fd00:10::2/64  --  r1 10.10.10.1  r0 203.0.113.1  --  203.0.113.2/24
+#   (.3: "third host"         fd00:10::1     2001:db8:1::1      2001:db8:1::2/64
 #    address for the bounce)
 #
 #   The client dials the public VIP 203.0.113.10 / 2001:db8:1::10, port
-#   2121, DNATed to the server; the client's traffic leaves rs masqueraded
-#   as 203.0.113.1 / 2001:db8:1::1.  So a 227 names the server's own
-#   address and must reach the client rewritten to the VIP, and a PORT
-#   names the client's private address and must reach the server
-#   rewritten to the router's.  The router forwards nothing new but the
-#   control connection: every data connection works only if the helper
-#   made it RELATED.
+#   2121, DNATed to the server; the client's traffic leaves r0 masqueraded
+#   as 203.0.113.1 / 2001:db8:1::1 (lib.sh's router_nft).  So a 227 names
+#   the server's own address and must reach the client rewritten to the
+#   VIP, and a PORT names the client's private address and must reach the
+#   server rewritten to the router's.  The router forwards nothing new but
+#   the control connection (new TCP connections are reset): every data
+#   connection works only if the helper made it RELATED.  No offloads:
+#   one write is one segment.
 #
-# The suite's verdict judges ftp-portmap only; the stock column is
-# measured and recorded (it must have run).  The comparison table goes to
+# A test's verdict judges ftp-portmap only; the stock column is measured
+# and recorded (it must have run).  The comparison table goes to
 # $STREAM_TABLE (default build/stream-table.md, /tmp if that is not
-# writable) and to stdout.  Last line: "N passed, N failed".
+# writable) and to stdout.
 #
-# Environment:
+# Environment (and TEST_FILTER, FPM_VERBOSE, FPM_KEEP as in lib.sh):
 #   STREAM_TABLE        where the markdown table goes
-#   STREAM_ONLY         "stock" or "portmap": run one column only
+#   STREAM_ONLY         "stock" or "portmap": run one column only (with
+#                       "stock" that column is judged, as a measurement)
 #   STREAM_CASES        space-separated case names to run (default: all)
 #   STREAM_JOBS         parallel sessions for the offset sweeps (default 10)
 #   STREAM_NETEM_SESSIONS  sessions of the loss run (default 50)
 #   STREAM_LOGDIR       copy every session log there at the end
-#   STREAM_KEEP=1       keep the work directory
-#   FPM_KO, PORTMAPCTL  paths of the module and the tool
+#   FPM_KO (or FPM_MODULE), PORTMAPCTL  paths of the module and the tool
 #   FPM_PROFTPD_DIR     the unpacked ProFTPD of the ccc_proftpd case
 #                       (default build/proftpd, made on the host by
 #                       scripts/fetch-proftpd.sh; missing: that case FAILS)
-set -uo pipefail
 
+# Test functions are called indirectly (by name), hence SC2317.
+# shellcheck disable=SC2317
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-PEER="$repo/tests/ftppeer/ftppeer.py"
+if [ -z "${PORTMAPCTL:-}" ] && [ ! -x "$here/../../tools/portmapctl/portmapctl" ]; then
+	PORTMAPCTL=$(command -v portmapctl)
+fi
+# shellcheck source=tests/netns/lib.sh
+. "$here/lib.sh"
+
+[ -n "${FPM_KO:-}" ] && FPM_MODULE=$FPM_KO
+PEER=$REPO/tests/ftppeer/ftppeer.py
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-FPM_KO=${FPM_KO:-$repo/ftp_portmap.ko}
-if [ -z "${PORTMAPCTL:-}" ]; then
-	if [ -x "$repo/tools/portmapctl/portmapctl" ]; then
-		PORTMAPCTL=$repo/tools/portmapctl/portmapctl
-	else
-		PORTMAPCTL=$(command -v portmapctl || echo "$repo/tools/portmapctl/portmapctl")
-	fi
-fi
-PROFTPD_DIR=${FPM_PROFTPD_DIR:-$repo/build/proftpd}
+PROFTPD_DIR=${FPM_PROFTPD_DIR:-$REPO/build/proftpd}
 JOBS=${STREAM_JOBS:-10}
 NETEM_SESSIONS=${STREAM_NETEM_SESSIONS:-50}
 CTRL_PORT=2121
-
-# The netns harness library, when it is there: reused for its generic
-# helpers; the topology below is this suite's own (it needs a DNAT VIP, a
-# masquerade and a forward policy that only lets RELATED data through).
-if [ -r "$here/lib.sh" ]; then
-	# shellcheck source=/dev/null
-	. "$here/lib.sh" || true
-fi
-
-[ "$(id -u)" = 0 ] || { echo "stream: must run as root" >&2; exit 1; }
-for t in ip nft tc "$PY"; do
-	command -v "$t" >/dev/null || { echo "stream: $t missing" >&2; exit 1; }
-done
-
-P=fpmst$$
-NS_C=$P-c NS_R=$P-r NS_S=$P-s
 VIP4=203.0.113.10 VIP6=2001:db8:1::10
-SRV4=203.0.113.2 SRV6=2001:db8:1::2
-RTR4=203.0.113.1 RTR6=2001:db8:1::1
-CLI4=10.10.10.2 CLI6=fd00:10::2
-THIRD4=10.10.10.3
+SUITE_TOOLS="tc $PY"
+TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-1800}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/fpm-stream.XXXXXX")
+ALL_CASES="baseline_v4 baseline_v6 pipelined_227 pipelined_port split_227
+split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
+unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem"
+CASES=$(echo "${STREAM_CASES:-$ALL_CASES}" | tr -s ' \n' '  ')
+for c in $CASES; do
+	case " ${ALL_CASES//$'\n'/ } " in
+	*" $c "*) ;;
+	*) echo "stream: unknown case $c" >&2; exit 2 ;;
+	esac
+done
+[ -n "${STREAM_CASES:-}" ] && TEST_FILTER="^test_($(echo $CASES | tr ' ' '|'))\$"
+
+case ${STREAM_ONLY:-} in
+"") COLUMNS="stock portmap" JUDGED=portmap ;;
+stock) COLUMNS=stock JUDGED=stock SUITE_MODULE=optional ;;
+portmap) COLUMNS=portmap JUDGED=portmap ;;
+*) echo "stream: STREAM_ONLY must be stock or portmap" >&2; exit 2 ;;
+esac
+
+# ---- a column: topology, router, helper, server ---------------------------
 SERVER_PID=
 PROFTPD_PID=
-LOADED_KO=0
-
-say() { echo "stream: $*"; }
-
-cleanup() {
-	stop_server
-	for n in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	if [ "$LOADED_KO" = 1 ]; then
-		rmmod ftp_portmap 2>/dev/null
-	fi
-	if [ -n "${STREAM_LOGDIR:-}" ]; then
-		mkdir -p "$STREAM_LOGDIR" && cp -f "$WORK"/*.log "$STREAM_LOGDIR"/ 2>/dev/null &&
-			echo "stream: logs copied to $STREAM_LOGDIR"
-	fi
-	[ -n "${STREAM_KEEP:-}" ] && { echo "stream: kept $WORK"; return; }
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-c_exec() { ip netns exec "$NS_C" "$@"; }
-r_exec() { ip netns exec "$NS_R" "$@"; }
-s_exec() { ip netns exec "$NS_S" "$@"; }
-
-# ---- topology ------------------------------------------------------------
-topo_down() {
-	stop_server
-	for n in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns del "$n" 2>/dev/null
-	done
-	return 0
-}
-
-topo_up() {
-	topo_down
-	ip netns add "$NS_C" && ip netns add "$NS_R" && ip netns add "$NS_S" || return 1
-	ip link add rc netns "$NS_R" type veth peer name eth0 netns "$NS_C" || return 1
-	ip link add rs netns "$NS_R" type veth peer name eth0 netns "$NS_S" || return 1
-	local n
-	for n in "$NS_C" "$NS_R" "$NS_S"; do
-		ip -n "$n" link set lo up
-	done
-	ip -n "$NS_C" addr add $CLI4/24 dev eth0
-	ip -n "$NS_C" addr add $THIRD4/24 dev eth0
-	ip -n "$NS_C" addr add $CLI6/64 dev eth0 nodad
-	ip -n "$NS_C" link set eth0 up
-	ip -n "$NS_C" route add default via 10.10.10.1
-	ip -n "$NS_C" -6 route add default via fd00:10::1
-
-	ip -n "$NS_R" addr add 10.10.10.1/24 dev rc
-	ip -n "$NS_R" addr add fd00:10::1/64 dev rc nodad
-	ip -n "$NS_R" addr add $RTR4/24 dev rs
-	ip -n "$NS_R" addr add $RTR6/64 dev rs nodad
-	ip -n "$NS_R" link set rc up
-	ip -n "$NS_R" link set rs up
-	r_exec sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-
-	ip -n "$NS_S" addr add $SRV4/24 dev eth0
-	ip -n "$NS_S" addr add $SRV6/64 dev eth0 nodad
-	ip -n "$NS_S" link set eth0 up
-	ip -n "$NS_S" route add default via $RTR4
-	ip -n "$NS_S" -6 route add default via $RTR6
-	# Neither end may offload segments together: one write, one segment.
-	for n in "$NS_C" "$NS_S"; do
-		ip netns exec "$n" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1
-	done
-	r_exec ethtool -K rc tso off gso off gro off >/dev/null 2>&1
-	r_exec ethtool -K rs tso off gso off gro off >/dev/null 2>&1
-	return 0
-}
-
-# $1: stock | portmap
-router_rules() {
-	local helper_obj="" helper_rule=""
-	if [ "$1" = stock ]; then
-		helper_obj='ct helper ftp-stock { type "ftp" protocol tcp; l3proto inet; }'
-		helper_rule="chain helpers { type filter hook prerouting priority filter; tcp dport $CTRL_PORT ct helper set \"ftp-stock\"; }"
-	fi
-	r_exec nft -f - <<-EOF
-	table inet fpmstream {
-		$helper_obj
-		$helper_rule
-		chain natpre {
-			type nat hook prerouting priority dstnat;
-			ip daddr $VIP4 tcp dport $CTRL_PORT dnat ip to $SRV4
-			ip6 daddr $VIP6 tcp dport $CTRL_PORT dnat ip6 to $SRV6
-		}
-		chain natpost {
-			type nat hook postrouting priority srcnat;
-			oifname "rs" masquerade
-		}
-		counter relctr { }
-		chain filter_fwd {
-			type filter hook forward priority filter; policy drop;
-			ct state established accept
-			ct state related counter name "relctr" accept
-			ct state invalid drop
-			iifname "rc" ct status dnat tcp dport $CTRL_PORT accept
-			meta l4proto tcp ct state new reject with tcp reset
-		}
-	}
-	EOF
-}
-
-start_server() {
-	stop_server
-	# the log is appended to: a restart (after ccc_proftpd) must wait for
-	# a new "listening on" line, not find the first start's
-	local _ n0
-	n0=$(grep -c 'listening on' "$WORK/server-$COLUMN.log" 2>/dev/null)
-	# not through s_exec: $! must be the server itself (ip netns exec
-	# execs it), not a subshell, for the kill in stop_server
-	ip netns exec "$NS_S" "$PY" "$PEER" server --listen :: --port $CTRL_PORT \
-		--timeout 5 --connect-timeout 2 --cert "$WORK/cert.pem" \
-		--key "$WORK/key.pem" >>"$WORK/server-$COLUMN.log" 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 50); do
-		[ "$(grep -c 'listening on' "$WORK/server-$COLUMN.log" 2>/dev/null)" -gt "${n0:-0}" ] &&
-			return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	say "scripted server did not start:"
-	cat "$WORK/server-$COLUMN.log"
-	return 1
-}
-
-stop_server() {
-	if [ -n "$SERVER_PID" ]; then
-		kill "$SERVER_PID" 2>/dev/null
-		wait "$SERVER_PID" 2>/dev/null
-		SERVER_PID=
-	fi
-	stop_proftpd
-}
-
-make_cert() {
-	[ -s "$WORK/cert.pem" ] && return 0
-	command -v openssl >/dev/null || return 1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ftppeer \
-		-keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
-}
-
-# ---- the columns ---------------------------------------------------------
-# Set up column $1; on failure COLUMN_ERR says why and every case fails.
+COLUMN=
 COLUMN_ERR=
-STOCK_ERR=
 
-column_stock() {
-	modprobe -a nf_conntrack nf_nat nf_conntrack_ftp nf_nat_ftp nft_ct \
-		nft_nat >/dev/null 2>&1
-	topo_up || { COLUMN_ERR="topology setup failed"; return 1; }
-	router_rules stock || { COLUMN_ERR="nft ruleset with ct helper \"ftp\" refused"; return 1; }
-	start_server || { COLUMN_ERR="server did not start"; return 1; }
+# The router (lib.sh's router_nft): DNAT of the VIP's control port,
+# masquerade out of r0, forward only established/related and the DNATed
+# control connection, reset other new TCP connections; in the stock
+# column a "ct helper" object of type "ftp" on the control port, in the
+# portmap column no helper object (the mapping table attaches ours).
+stream_router() {
+	local FPM_HELPER=none
+	local rules=("dnat4 $VIP4 $CTRL_PORT $ESRV4 $CTRL_PORT"
+		"dnat6 $VIP6 $CTRL_PORT $ESRV6 $CTRL_PORT"
+		"fwdrule meta l4proto tcp ct state new reject with tcp reset")
+	if [ "$1" = stock ]; then
+		FPM_HELPER=ftp
+		rules+=("helper $CTRL_PORT")
+	fi
+	router_nft "$NS_RTR" r0 "${rules[@]}"
 }
 
-column_portmap() {
-	if [ ! -d /sys/module/ftp_portmap ]; then
-		if [ ! -f "$FPM_KO" ]; then
-			COLUMN_ERR="$FPM_KO not built (make module)"
-			return 1
-		fi
-		modprobe -a nf_conntrack nf_nat nf_defrag_ipv4 nf_defrag_ipv6 \
-			>/dev/null 2>&1
-		local err
-		if ! err=$(insmod "$FPM_KO" 2>&1); then
-			COLUMN_ERR="insmod $FPM_KO failed: $err"
-			return 1
-		fi
-		LOADED_KO=1
-	fi
-	if [ ! -x "$PORTMAPCTL" ]; then
-		COLUMN_ERR="portmapctl not built ($PORTMAPCTL)"
-		return 1
-	fi
-	topo_up || { COLUMN_ERR="topology setup failed"; return 1; }
-	router_rules portmap || { COLUMN_ERR="nft ruleset refused"; return 1; }
+# column_up stock|portmap: set the column up; on failure COLUMN_ERR says
+# why.
+column_up() {
 	local err
-	if ! err=$(r_exec "$PORTMAPCTL" map add $CTRL_PORT 2>&1); then
+	COLUMN=$1 COLUMN_ERR=
+	case $COLUMN in
+	stock)
+		stock_helper_load || { COLUMN_ERR="stock helper nf_conntrack_ftp not available"; return 1; }
+		;;
+	portmap)
+		module_loaded || { COLUMN_ERR="ftp_portmap not loaded: ${FPM_SETUP_ERROR:-}"; return 1; }
+		;;
+	esac
+	tls_cert	# made by suite_setup; without openssl TLS cases skip
+	topo_inside_client || { COLUMN_ERR="topology setup failed"; return 1; }
+	offload_off "$NS_CLI" c0
+	offload_off "$NS_SRV" s0
+	offload_off "$NS_RTR" r0 r1
+	stream_router "$COLUMN" ||
+		{ COLUMN_ERR="nft ruleset of the $COLUMN column refused"; return 1; }
+	if [ "$COLUMN" = portmap ] &&
+		! err=$(pmctl "$NS_RTR" map add $CTRL_PORT 2>&1); then
 		COLUMN_ERR="portmapctl map add $CTRL_PORT failed: $err"
 		return 1
 	fi
 	start_server || { COLUMN_ERR="server did not start"; return 1; }
 }
 
-# ftp-portmap counter $1 in the router namespace (empty if unavailable).
-# "stats --json" is one flat object of snake_case counters.
-counter() {
+start_server() {
+	local log=$T_DIR/server-$COLUMN.log n0
+	# the log is appended to: a restart must wait for a new "listening
+	# on" line, not find the first start's
+	n0=$(lines_matching "$log" 'listening on')
+	nsx_bg "$NS_SRV" "$log" "$PY" "$PEER" server --listen :: \
+		--port $CTRL_PORT --timeout 5 --connect-timeout 2 \
+		--cert "$TLS_CERT" --key "$TLS_KEY"
+	SERVER_PID=$BG_PID
+	wait_line "$log" 'listening on' 60 "$SERVER_PID" "$n0" && return 0
+	info "scripted server did not start:"
+	sed 's/^/      | /' "$log"
+	return 1
+}
+
+stop_server() {
+	bg_stop "$SERVER_PID"
+	SERVER_PID=
+	stop_proftpd
+}
+
+# Counters of ftp-portmap (the portmap column only) around a case:
+# mark NAME... before; after, moved NAME (must have grown: false and
+# "(did not move)" in the note otherwise) or note_counter NAME (only
+# noted).
+mark() {
+	[ "$COLUMN" = portmap ] && counters_mark "$NS_RTR" "$@"
+	return 0
+}
+
+moved() {
 	[ "$COLUMN" = portmap ] || return 0
-	r_exec "$PORTMAPCTL" stats --json 2>/dev/null |
-		sed -n "s/.*\"$1\": *\([0-9][0-9]*\).*/\1/p" | head -n1
+	if counter_moved "$NS_RTR" "$1"; then
+		NOTE="$NOTE; $COUNTER_NOTE"
+		return 0
+	fi
+	NOTE="$NOTE; $COUNTER_NOTE (did not move)"
+	return 1
+}
+
+note_counter() {
+	[ "$COLUMN" = portmap ] || return 0
+	counter_moved "$NS_RTR" "$1" 0
+	NOTE="$NOTE; $COUNTER_NOTE"
 }
 
 # ---- cases ---------------------------------------------------------------
+# have_cert: the TLS cases need the test certificate (openssl); without,
+# NOTE says they are skipped.
+have_cert() {
+	[ -s "$TLS_CERT" ] && return 0
+	NOTE="skipped: no openssl for a test certificate"
+	return 1
+}
+
 # Each case function runs in the current column, sets NOTE, returns 0/1.
 NOTE=
 CLIENT_LOG=
@@ -291,8 +200,8 @@ client() {
 	# client NAME ARGS... : run the scripted client in the client ns
 	local name=$1
 	shift
-	CLIENT_LOG=$WORK/$COLUMN-$name.log
-	c_exec "$PY" "$PEER" client --port $CTRL_PORT "$@" >"$CLIENT_LOG" 2>&1
+	CLIENT_LOG=$T_DIR/$COLUMN-$name.log
+	nsx "$NS_CLI" "$PY" "$PEER" client --port $CTRL_PORT "$@" >"$CLIENT_LOG" 2>&1
 }
 
 # Summary of a client log for the note: "K/N sessions ok" + failed offsets
@@ -325,13 +234,13 @@ judge_client() {
 
 case_baseline_v4() {
 	client baseline-v4 --connect $VIP4 --mode mix --sessions 2 \
-		--expect-pasv $VIP4 --expect-port $RTR4 --timeout 3 --connect-timeout 2
+		--expect-pasv $VIP4 --expect-port $PUB4 --timeout 3 --connect-timeout 2
 	judge_client $?
 }
 
 case_baseline_v6() {
 	client baseline-v6 --connect $VIP6 --mode mix --sessions 2 \
-		--expect-port $RTR6 --timeout 3 --connect-timeout 2
+		--expect-port $PUB6 --timeout 3 --connect-timeout 2
 	judge_client $?
 }
 
@@ -343,7 +252,7 @@ case_pipelined_227() {
 
 case_pipelined_port() {
 	client pipelined-port --connect $VIP4 --mode port --pipeline-cmd \
-		--expect-port $RTR4 --timeout 3 --connect-timeout 2
+		--expect-port $PUB4 --timeout 3 --connect-timeout 2
 	judge_client $?
 }
 
@@ -355,7 +264,7 @@ case_split_227() {
 
 case_split_port() {
 	client split-port --connect $VIP4 --mode port --split-cmd 1-30 \
-		--expect-port $RTR4 --jobs "$JOBS" --timeout 3 --connect-timeout 2
+		--expect-port $PUB4 --jobs "$JOBS" --timeout 3 --connect-timeout 2
 	judge_client $?
 }
 
@@ -372,7 +281,7 @@ case_split_eprt_v6() {
 	# EPRT |2|fd00:10::2|PORT|: 19 is the port's first byte.
 	client split-eprt-v6 --connect $VIP6 --mode eprt \
 		--split-cmd 1,2,3,4,5,6,8,10,12,14,16,18,19,20,21,22,23 \
-		--expect-port $RTR6 --jobs "$JOBS" --timeout 3 --connect-timeout 2
+		--expect-port $PUB6 --jobs "$JOBS" --timeout 3 --connect-timeout 2
 	judge_client $?
 }
 
@@ -383,138 +292,102 @@ case_logout_227() {
 }
 
 case_garbage() {
-	local b a rc
-	b=$(counter line_toolong)
+	local rc
+	mark line_toolong
 	client garbage --connect $VIP4 --mode pasv --garbage \
 		--expect-pasv $VIP4 --timeout 3 --connect-timeout 2
 	rc=$?
-	a=$(counter line_toolong)
 	judge_client $rc
 	rc=$?
-	[ -n "$a" ] && NOTE="$NOTE; line_toolong $b->$a"
+	note_counter line_toolong
 	return $rc
 }
 
 case_bounce() {
-	local b a rc
-	b=$(counter addr_mismatch)
-	client bounce --connect $VIP4 --mode port --bounce $THIRD4 \
+	local rc
+	mark addr_mismatch
+	client bounce --connect $VIP4 --mode port --bounce $ICLI_ALT4 \
 		--timeout 3 --connect-timeout 2 --probe-timeout 2
 	rc=$?
-	a=$(counter addr_mismatch)
 	judge_client $rc
 	rc=$?
 	[ $rc = 0 ] && NOTE="$NOTE; $(sed -n 's/.*\(no connection reached[^;(]*\).*/\1/p' "$CLIENT_LOG" | head -n1)"
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; addr_mismatch ${b:-?}->${a:-?}"
-		if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -le "$b" ]; then
-			NOTE="$NOTE (did not move)"
-			rc=1
-		fi
-	fi
+	moved addr_mismatch || rc=1
 	return $rc
 }
 
 case_unsolicited_227() {
-	local b a rc
-	b=$(counter unpaired)
+	local rc
+	mark unpaired
 	client unsolicited-227 --connect $VIP4 --mode pasv --unsolicited \
 		--expect-pasv $VIP4 --timeout 3 --connect-timeout 2 \
 		--probe-timeout 2
 	rc=$?
-	a=$(counter unpaired)
 	judge_client $rc
 	rc=$?
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; unpaired ${b:-?}->${a:-?}"
-		if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -le "$b" ]; then
-			NOTE="$NOTE (did not move)"
-			rc=1
-		fi
-	fi
+	moved unpaired || rc=1
 	return $rc
 }
 
 case_tls() {
-	if ! [ -s "$WORK/cert.pem" ]; then
-		NOTE="skipped: no openssl for a test certificate"
-		return 2
-	fi
-	local b a rc
-	b=$(counter tls)
+	have_cert || return 2
+	local rc
+	mark tls
 	client tls --connect $VIP4 --tls --timeout 3 --connect-timeout 2
 	rc=$?
-	a=$(counter tls)
 	judge_client $rc
 	rc=$?
 	[ $rc = 0 ] && NOTE="$NOTE; AUTH TLS, encrypted NOOPs, QUIT: no stall"
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; tls ${b:-?}->${a:-?}"
-		if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -le "$b" ]; then
-			NOTE="$NOTE (did not move)"
-			rc=1
-		fi
-	fi
+	moved tls || rc=1
 	return $rc
 }
 
 case_ccc() {
-	if ! [ -s "$WORK/cert.pem" ]; then
-		NOTE="skipped: no openssl for a test certificate"
-		return 2
-	fi
-	local b a rc
-	b=$(counter ccc)
+	have_cert || return 2
+	local rc
+	mark ccc
 	# TLS 1.2 and 1.3 both: the close_notify of CCC is a plain alert
 	# record in 1.2 and an encrypted one in 1.3.
 	client ccc --connect $VIP4 --ccc --mode mix --sessions 2 \
-		--expect-pasv $VIP4 --expect-port $RTR4 --timeout 3 --connect-timeout 2
+		--expect-pasv $VIP4 --expect-port $PUB4 --timeout 3 --connect-timeout 2
 	rc=$?
 	CLIENT_LOG_13=$CLIENT_LOG
 	client ccc-tls12 --connect $VIP4 --ccc --tls12 --mode pasv \
 		--expect-pasv $VIP4 --timeout 3 --connect-timeout 2
 	local rc12=$?
-	a=$(counter ccc)
 	CLIENT_LOG=$CLIENT_LOG_13
 	judge_client $rc
 	rc=$?
 	local n13=$NOTE
-	CLIENT_LOG=$WORK/$COLUMN-ccc-tls12.log
+	CLIENT_LOG=$T_DIR/$COLUMN-ccc-tls12.log
 	judge_client $rc12
 	rc12=$?
 	NOTE="TLS1.3: $n13 | TLS1.2: $NOTE"
 	[ $rc12 = 0 ] || rc=1
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; ccc ${b:-?}->${a:-?}"
-		if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -le "$b" ]; then
-			NOTE="$NOTE (did not move)"
-			rc=1
-		fi
-	fi
+	moved ccc || rc=1
 	return $rc
 }
 
-# lftp_ccc_run OUT LOG PASSIVE SEED EXTRA: one lftp session with
-# ftp:ssl-use-ccc yes (AUTH TLS, login and CCC inside TLS, then the data
-# command in clear text through the NAT) fetching data-SEED-8192.bin into
-# OUT; the dialogue goes to LOG, which becomes CLIENT_LOG.  Says why and
-# returns 1 when lftp failed or wrote nothing.
+# lftp_ccc_run OUT LOG PASSIVE SEED EXTRA: one lftp session (lib.sh's
+# lftp_run: no fallbacks) with ftp:ssl-use-ccc yes (AUTH TLS, login and CCC
+# inside TLS, then the data command in clear text through the NAT)
+# fetching data-SEED-8192.bin into OUT; the dialogue goes to LOG, which
+# becomes CLIENT_LOG.  Says why and returns 1 when lftp failed or wrote
+# nothing.
 lftp_ccc_run() {
 	local out=$1 passive=$3 seed=$4 extra=${5:-} rc
 	CLIENT_LOG=$2
 	rm -f "$out"
-	# lftp's -e script must be one line
-	local script="set ftp:ssl-allow yes; set ftp:ssl-force yes;
-set ftp:ssl-auth TLS; set ftp:ssl-use-ccc yes; set ftp:ssl-protect-data no;
-set ftp:ssl-protect-list no; set ssl:verify-certificate no;
-set ftp:passive-mode $passive; set ftp:prefer-epsv no; set net:max-retries 1;
-set net:timeout 8; set net:reconnect-interval-base 1; set cmd:fail-exit yes;
-set xfer:clobber yes; $extra get data-$seed-8192.bin -o $out; bye"
-	c_exec timeout 40 lftp -d -u anonymous,ftppeer@ -e "${script//$'\n'/ }" \
-		"ftp://$VIP4:$CTRL_PORT" >"$CLIENT_LOG" 2>&1
+	lftp_run "$NS_CLI" "$CLIENT_LOG" "set ftp:ssl-allow yes;
+set ftp:ssl-force yes; set ftp:ssl-auth TLS; set ftp:ssl-use-ccc yes;
+set ftp:ssl-protect-data no; set ftp:ssl-protect-list no;
+set ssl:verify-certificate no; set ftp:passive-mode $passive;
+set ftp:prefer-epsv no; set net:timeout 8; $extra" \
+		"ftp://$VIP4:$CTRL_PORT" "get data-$seed-8192.bin -o $out"
 	rc=$?
 	if [ $rc != 0 ] || [ ! -f "$out" ]; then
-		echo "lftp exit $rc: $(grep -E '^(<---|----|get:)' "$CLIENT_LOG" | tail -n 2 | tr '\n' ' ')"
+		echo "lftp exit $rc: $(cat "$CLIENT_LOG" "$CLIENT_LOG.out" |
+			grep -E '(<---|---- |get:)' | tail -n 2 | tr '\n' ' ')"
 		return 1
 	fi
 	return 0
@@ -526,8 +399,8 @@ set xfer:clobber yes; $extra get data-$seed-8192.bin -o $out; bye"
 lftp_get() {
 	# $1: passive-mode on|off  $2: seed  $3: extra lftp settings
 	# (runs in a subshell: sets nothing for the caller)
-	local out=$WORK/lftp-$COLUMN-$2.bin
-	lftp_ccc_run "$out" "$WORK/$COLUMN-ccc-lftp-$2.log" "$@" || return 1
+	local out=$T_DIR/lftp-$COLUMN-$2.bin
+	lftp_ccc_run "$out" "$T_DIR/$COLUMN-ccc-lftp-$2.log" "$@" || return 1
 	if ! "$PY" -c 'import random, sys
 sys.exit(open(sys.argv[1], "rb").read() != random.Random(int(sys.argv[2])).randbytes(8192))' "$out" "$2"; then
 		echo "data mismatch"
@@ -540,59 +413,61 @@ sys.exit(open(sys.argv[1], "rb").read() != random.Random(int(sys.argv[2])).randb
 	return 0
 }
 
+# ccc_three_runs GET NAME PASSIVE_SEED TLS12_SEED ACTIVE_SEED PORT_LOG
+#   PORT_RE WHO: the three lftp CCC sessions of a CCC case, through GET
+#   (lftp_get or proftpd_get; their dialogues in $T_DIR/COLUMN-NAME-SEED.log):
+#   passive over TLS 1.3 (the 227 lftp saw must name the VIP), passive over
+#   TLS 1.2, active (PORT_LOG, WHO's log, must gain a line matching PORT_RE:
+#   a PORT naming the router).  Sets NOTE and CLIENT_LOG (the first failed
+#   session's dialogue); returns 1 when any session failed.
+# _ccc_one LABEL SEED PASSIVE EXTRA OK-NOTE BAD-NOTE CHECK...: one session
+# of ccc_three_runs (whose variables it uses): lftp, then CHECK on what it
+# left; LABEL and the outcome are added to NOTE.
+_ccc_one() {
+	local label=$1 seed=$2 passive=$3 extra=$4 ok=$5 bad=$6 msg
+	shift 6
+	if ! msg=$("$get" "$passive" "$seed" "$extra"); then
+		NOTE+="${NOTE:+; }$label: $msg"
+		bad_log=${bad_log:-$log-$seed.log}
+		return 1
+	fi
+	if "$@"; then
+		NOTE+="${NOTE:+; }$label: $ok"
+		return 0
+	fi
+	NOTE+="${NOTE:+; }$label: $bad"
+	return 1
+}
+
+ccc_three_runs() {
+	local get=$1 name=$2 sp=$3 s12=$4 sa=$5 plog=$6 pre=$7 who=$8
+	local rc=0 n0 log=$T_DIR/$COLUMN-$2 bad_log=
+	NOTE=
+	_ccc_one "passive TLS 1.3" "$sp" on "" "227 rewritten to $VIP4, data intact" \
+		"data intact but the 227 lftp saw is not $VIP4" \
+		grep -q "<--- 227 .*(${VIP4//./,}," "$log-$sp.log" || rc=1
+	_ccc_one "passive TLS 1.2" "$s12" on 'set ssl:priority "NORMAL:-VERS-TLS1.3";' \
+		"data intact" "" true || rc=1
+	# (evaluated after the session: one more PORT naming the router)
+	_port_seen() { [ "$(lines_matching "$plog" "$pre")" -gt "$n0" ]; }
+	n0=$(lines_matching "$plog" "$pre")
+	_ccc_one active "$sa" off "" "PORT rewritten to $PUB4, data intact" \
+		"data intact but $who did not see $PUB4" _port_seen || rc=1
+	CLIENT_LOG=${bad_log:-$log-$sp.log}
+	return $rc
+}
+
 case_ccc_lftp() {
 	if ! command -v lftp >/dev/null; then
 		NOTE="skipped: lftp not installed"
 		return 2
 	fi
-	if ! [ -s "$WORK/cert.pem" ]; then
-		NOTE="skipped: no openssl for a test certificate"
-		return 2
-	fi
-	local b a rc=0 msg n0 n1 bad_log=
-	b=$(counter ccc)
-	if msg=$(lftp_get on 101 ""); then
-		if grep -q "<--- 227 .*(${VIP4//./,}," "$WORK/$COLUMN-ccc-lftp-101.log"; then
-			NOTE="passive: 227 rewritten to $VIP4, data intact"
-		else
-			NOTE="passive: data intact but the 227 lftp saw is not $VIP4"
-			rc=1
-		fi
-	else
-		NOTE="passive: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-lftp-101.log}
-	fi
-	n0=$(grep -c "PORT names $RTR4 " "$WORK/server-$COLUMN.log")
-	if msg=$(lftp_get off 102 ""); then
-		n1=$(grep -c "PORT names $RTR4 " "$WORK/server-$COLUMN.log")
-		if [ "$n1" -gt "$n0" ]; then
-			NOTE="$NOTE; active: PORT rewritten to $RTR4, data intact"
-		else
-			NOTE="$NOTE; active: data intact but server did not see $RTR4"
-			rc=1
-		fi
-	else
-		NOTE="$NOTE; active: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-lftp-102.log}
-	fi
-	if msg=$(lftp_get on 103 'set ssl:priority "NORMAL:-VERS-TLS1.3";'); then
-		NOTE="$NOTE; passive over TLS 1.2: data intact"
-	else
-		NOTE="$NOTE; passive over TLS 1.2: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-lftp-103.log}
-	fi
-	a=$(counter ccc)
-	CLIENT_LOG=${bad_log:-$WORK/$COLUMN-ccc-lftp-101.log}
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; ccc ${b:-?}->${a:-?}"
-		if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -le "$b" ]; then
-			NOTE="$NOTE (did not move)"
-			rc=1
-		fi
-	fi
+	have_cert || return 2
+	local rc=0
+	mark ccc
+	ccc_three_runs lftp_get ccc-lftp 101 103 102 \
+		"$T_DIR/server-$COLUMN.log" "PORT names $PUB4 " "the server" || rc=1
+	moved ccc || rc=1
 	return $rc
 }
 
@@ -602,7 +477,7 @@ case_ccc_lftp() {
 # (apt-get download + dpkg -x) into $PROFTPD_DIR.  It replaces the scripted
 # server on port 2121 for the duration of the case, in the server
 # namespace, in the foreground (-n), with a config, scoreboard, pid file
-# and logs of its own under $WORK.  Anonymous login (run as nobody/nogroup)
+# and logs of its own under $T_DIR.  Anonymous login (run as nobody/nogroup)
 # chrooted to a directory holding the test files.
 #
 # "TLSRequired auth": TLS is required for the login only, so the CCC after
@@ -616,12 +491,12 @@ proftpd_ok() {
 
 # Config and anonymous root for the current column; echoes the config path.
 proftpd_setup() {
-	local d=$WORK/proftpd-$COLUMN seed
+	local d=$T_DIR/proftpd-$COLUMN seed
 	rm -rf "$d"
 	mkdir -p "$d/anon" || return 1
 	# the anonymous root is resolved as nobody: every directory above it
-	# must be searchable (mktemp made $WORK 0700)
-	chmod 711 "$WORK" "$d"
+	# must be searchable (the harness makes them 0755)
+	chmod 755 "$d"
 	chmod 755 "$d/anon"
 	for seed in 201 202 203; do
 		"$PY" -c 'import random, sys
@@ -635,7 +510,7 @@ open(sys.argv[1], "wb").write(random.Random(int(sys.argv[2])).randbytes(8192))' 
 	DefaultServer		on
 	Port			$CTRL_PORT
 	# not the host name: the VM's does not resolve ("no valid servers")
-	DefaultAddress		$SRV4
+	DefaultAddress		$ESRV4
 	UseIPv6			on
 	User			nobody
 	Group			nogroup
@@ -643,9 +518,9 @@ open(sys.argv[1], "wb").write(random.Random(int(sys.argv[2])).randbytes(8192))' 
 	MaxInstances		30
 	PidFile			$d/proftpd.pid
 	ScoreboardFile		$d/proftpd.scoreboard
-	SystemLog		$WORK/proftpd-$COLUMN.log
+	SystemLog		$T_DIR/proftpd-$COLUMN.log
 	LogFormat		cmds "%h %r -> %s"
-	ExtendedLog		$WORK/proftpd-cmds-$COLUMN.log ALL cmds
+	ExtendedLog		$T_DIR/proftpd-cmds-$COLUMN.log ALL cmds
 	TransferLog		NONE
 	WtmpLog			off
 	UseReverseDNS		off
@@ -658,11 +533,11 @@ open(sys.argv[1], "wb").write(random.Random(int(sys.argv[2])).randbytes(8192))' 
 	ModulePath		$PROFTPD_DIR/usr/lib/proftpd
 	LoadModule		mod_tls.c
 	TLSEngine		on
-	TLSLog			$WORK/proftpd-tls-$COLUMN.log
+	TLSLog			$T_DIR/proftpd-tls-$COLUMN.log
 	TLSProtocol		TLSv1.2 TLSv1.3
 	TLSRequired		auth
-	TLSRSACertificateFile	$WORK/cert.pem
-	TLSRSACertificateKeyFile $WORK/key.pem
+	TLSRSACertificateFile	$TLS_CERT
+	TLSRSACertificateKeyFile $TLS_KEY
 	TLSVerifyClient		off
 	TLSOptions		NoSessionReuseRequired
 
@@ -680,27 +555,19 @@ open(sys.argv[1], "wb").write(random.Random(int(sys.argv[2])).randbytes(8192))' 
 }
 
 start_proftpd() {
-	# $1: config.  Not through s_exec: $! must be proftpd itself.
+	# $1: config
 	stop_proftpd
-	ip netns exec "$NS_S" "$PROFTPD_DIR/usr/sbin/proftpd" -n -c "$1" \
-		>>"$WORK/proftpd-$COLUMN.log" 2>&1 &
-	PROFTPD_PID=$!
-	local _
-	for _ in $(seq 100); do
-		s_exec ss -Hltn "sport = :$CTRL_PORT" 2>/dev/null | grep -q . && return 0
-		kill -0 "$PROFTPD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	nsx_bg "$NS_SRV" "$T_DIR/proftpd-$COLUMN.log" \
+		"$PROFTPD_DIR/usr/sbin/proftpd" -n -c "$1"
+	PROFTPD_PID=$BG_PID
+	wait_listen "$NS_SRV" "$CTRL_PORT" 60 "$PROFTPD_PID" && return 0
 	PROFTPD_PID=
 	return 1
 }
 
 stop_proftpd() {
-	if [ -n "$PROFTPD_PID" ]; then
-		kill "$PROFTPD_PID" 2>/dev/null
-		wait "$PROFTPD_PID" 2>/dev/null
-		PROFTPD_PID=
-	fi
+	bg_stop "$PROFTPD_PID"
+	PROFTPD_PID=
 }
 
 # lftp 4.9.2 (GnuTLS) and ProFTPD race on CCC: mod_tls sends the "200
@@ -719,13 +586,13 @@ stop_proftpd() {
 # paced.
 pace_server_control() {
 	modprobe -a sch_prio sch_netem cls_u32 >/dev/null 2>&1
-	s_exec tc qdisc add dev eth0 root handle 1: prio bands 3 \
+	nsx "$NS_SRV" tc qdisc add dev s0 root handle 1: prio bands 3 \
 		priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2>/dev/null &&
-	s_exec tc qdisc add dev eth0 parent 1:3 handle 30: netem rate 8kbit \
+	nsx "$NS_SRV" tc qdisc add dev s0 parent 1:3 handle 30: netem rate 8kbit \
 		2>/dev/null &&
-	s_exec tc filter add dev eth0 parent 1: protocol ip prio 1 u32 \
+	nsx "$NS_SRV" tc filter add dev s0 parent 1: protocol ip prio 1 u32 \
 		match ip sport $CTRL_PORT 0xffff flowid 1:3 2>/dev/null && return 0
-	s_exec tc qdisc del dev eth0 root 2>/dev/null
+	nsx "$NS_SRV" tc qdisc del dev s0 root 2>/dev/null
 	return 1
 }
 
@@ -734,13 +601,13 @@ pace_server_control() {
 # $1: passive-mode on|off  $2: seed  $3: extra lftp settings
 # (runs in a subshell: sets nothing for the caller)
 proftpd_get() {
-	local out=$WORK/proftpd-$COLUMN-$2.bin
-	lftp_ccc_run "$out" "$WORK/$COLUMN-ccc-proftpd-$2.log" "$@" || return 1
-	if ! cmp -s "$out" "$WORK/proftpd-$COLUMN/anon/data-$2-8192.bin"; then
+	local out=$T_DIR/proftpd-$COLUMN-$2.bin
+	lftp_ccc_run "$out" "$T_DIR/$COLUMN-ccc-proftpd-$2.log" "$@" || return 1
+	if ! cmp -s "$out" "$T_DIR/proftpd-$COLUMN/anon/data-$2-8192.bin"; then
 		echo "data mismatch"
 		return 1
 	fi
-	if ! grep -q -- '^<--- 200 Clearing control channel protection' "$CLIENT_LOG"; then
+	if ! grep -q -- '<--- 200 Clearing control channel protection' "$CLIENT_LOG"; then
 		echo "no CCC in the dialogue"
 		return 1
 	fi
@@ -756,86 +623,36 @@ case_ccc_proftpd() {
 		NOTE="skipped: lftp not installed"
 		return 2
 	fi
-	if ! [ -s "$WORK/cert.pem" ]; then
-		NOTE="skipped: no openssl for a test certificate"
-		return 2
-	fi
+	have_cert || return 2
 	local conf
 	if ! conf=$(proftpd_setup); then
-		NOTE="ProFTPD config/files could not be written under $WORK"
+		NOTE="ProFTPD config/files could not be written under $T_DIR"
 		return 1
 	fi
 	stop_server
 	if ! start_proftpd "$conf"; then
-		NOTE="ProFTPD did not start: $(tail -n 2 "$WORK/proftpd-$COLUMN.log" | tr '\n' ' ')"
-		start_server
+		NOTE="ProFTPD did not start: $(tail -n 2 "$T_DIR/proftpd-$COLUMN.log" | tr '\n' ' ')"
 		return 1
 	fi
-	local bt bc at ac rc=0 msg n0 n1 bad_log="" paced=1
-	local cmds=$WORK/proftpd-cmds-$COLUMN.log
+	local rc=0 paced=1
 	pace_server_control || paced=0
-	bt=$(counter tls)
-	bc=$(counter ccc)
-	if msg=$(proftpd_get on 201 ""); then
-		if grep -q "^<--- 227 .*(${VIP4//./,}," "$WORK/$COLUMN-ccc-proftpd-201.log"; then
-			NOTE="passive TLS 1.3: 227 rewritten to $VIP4, data intact"
-		else
-			NOTE="passive TLS 1.3: data intact but the 227 lftp saw is not $VIP4"
-			rc=1
-		fi
-	else
-		NOTE="passive TLS 1.3: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-proftpd-201.log}
-	fi
-	if msg=$(proftpd_get on 202 'set ssl:priority "NORMAL:-VERS-TLS1.3";'); then
-		NOTE="$NOTE; passive TLS 1.2: data intact"
-	else
-		NOTE="$NOTE; passive TLS 1.2: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-proftpd-202.log}
-	fi
-	n0=$(grep -c "PORT ${RTR4//./,}," "$cmds" 2>/dev/null)
-	if msg=$(proftpd_get off 203 ""); then
-		n1=$(grep -c "PORT ${RTR4//./,}," "$cmds" 2>/dev/null)
-		if [ "${n1:-0}" -gt "${n0:-0}" ]; then
-			NOTE="$NOTE; active: PORT rewritten to $RTR4, data intact"
-		else
-			NOTE="$NOTE; active: data intact but ProFTPD did not see $RTR4"
-			rc=1
-		fi
-	else
-		NOTE="$NOTE; active: $msg"
-		rc=1
-		bad_log=${bad_log:-$WORK/$COLUMN-ccc-proftpd-203.log}
-	fi
-	at=$(counter tls)
-	ac=$(counter ccc)
+	mark tls ccc
+	ccc_three_runs proftpd_get ccc-proftpd 201 202 203 \
+		"$T_DIR/proftpd-cmds-$COLUMN.log" "PORT ${PUB4//./,}," ProFTPD || rc=1
 	if [ $paced = 1 ]; then
-		s_exec tc qdisc del dev eth0 root 2>/dev/null
+		nsx "$NS_SRV" tc qdisc del dev s0 root 2>/dev/null
 	else
 		NOTE="$NOTE; NOT paced (no sch_prio/sch_netem/cls_u32): lftp/ProFTPD CCC race possible"
 	fi
 	stop_proftpd
-	start_server || say "scripted server did not restart after ccc_proftpd"
-	CLIENT_LOG=${bad_log:-$WORK/$COLUMN-ccc-proftpd-201.log}
-	if [ "$COLUMN" = portmap ]; then
-		NOTE="$NOTE; tls ${bt:-?}->${at:-?}, ccc ${bc:-?}->${ac:-?}"
-		if [ -z "$at" ] || [ -z "$bt" ] || [ "$at" -le "$bt" ]; then
-			NOTE="$NOTE (tls did not move)"
-			rc=1
-		fi
-		if [ -z "$ac" ] || [ -z "$bc" ] || [ "$ac" -le "$bc" ]; then
-			NOTE="$NOTE (ccc did not move)"
-			rc=1
-		fi
-	fi
+	moved tls || rc=1
+	moved ccc || rc=1
 	return $rc
 }
 
 netem_available() {
-	r_exec tc qdisc add dev rc root netem delay 1ms 2>/dev/null || return 1
-	r_exec tc qdisc del dev rc root 2>/dev/null
+	nsx "$NS_RTR" tc qdisc add dev r1 root netem delay 1ms 2>/dev/null || return 1
+	nsx "$NS_RTR" tc qdisc del dev r1 root 2>/dev/null
 	return 0
 }
 
@@ -846,162 +663,153 @@ case_netem() {
 		return 2
 	fi
 	local d rc
-	for d in rc rs; do
-		r_exec tc qdisc add dev $d root netem loss 5% delay 10ms \
+	for d in r1 r0; do
+		nsx "$NS_RTR" tc qdisc add dev $d root netem loss 5% delay 10ms \
 			reorder 25% 50% || { NOTE="tc netem on $d failed"; return 1; }
 	done
 	client netem --connect $VIP4 --mode mix --sessions "$NETEM_SESSIONS" \
 		--size 16384 --pause 0.01 --timeout 20 --connect-timeout 15 \
 		--server-connect-timeout 15 \
-		--expect-pasv $VIP4 --expect-port $RTR4
+		--expect-pasv $VIP4 --expect-port $PUB4
 	rc=$?
-	for d in rc rs; do
-		r_exec tc qdisc del dev $d root 2>/dev/null
+	for d in r1 r0; do
+		nsx "$NS_RTR" tc qdisc del dev $d root 2>/dev/null
 	done
 	judge_client $rc
 	rc=$?
-	NOTE="loss 5%, delay 10ms, reorder 25% 50% on both router links; $NOTE"
+	NOTE="$NETEM_SESSIONS sessions, loss 5%, delay 10ms, reorder 25% 50% on both router links; $NOTE"
 	return $rc
 }
 
-ALL_CASES="baseline_v4 baseline_v6 pipelined_227 pipelined_port split_227
-split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
-unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem"
 
-declare -A DESC=(
-	[baseline_v4]="baseline IPv4: PASV and PORT, one line per segment"
-	[baseline_v6]="baseline IPv6: EPSV and EPRT, one line per segment"
-	[pipelined_227]="pipelined reply: 200 (TYPE) and 227 in one segment"
-	[pipelined_port]="pipelined command: TYPE I and PORT in one segment"
-	[split_227]="227 cut in two segments at offsets 1-30"
-	[split_port]="PORT cut in two segments at offsets 1-30"
-	[split_229_v6]="IPv6: 229 cut at 15 offsets (word, text, port)"
-	[split_eprt_v6]="IPv6: EPRT cut at 17 offsets (word, address, port)"
-	[logout_227]="\`227 Logout.\` to PASV, then a normal PASV"
-	[garbage]="garbage line + 2000-byte line (cut in two) before the 227"
-	[bounce]="bounce: PORT names a third host (10.10.10.3)"
-	[unsolicited_227]="227 without PASV (reply to NOOP) not acted on"
-	[tls]="AUTH TLS (234): encrypted control channel"
-	[ccc]="scripted AUTH TLS then CCC: clear text again, PASV/PORT tracked"
-	[ccc_lftp]="CCC with lftp (ftp:ssl-use-ccc yes): passive, active, TLS 1.2"
-	[ccc_proftpd]="CCC with ProFTPD (mod_tls) and lftp: passive TLS 1.3 and 1.2, active"
-	[netem]="loss + reordering: $NETEM_SESSIONS sessions, passive and active"
-)
-
-declare -A RES NOTES
-PASS=0 FAIL=0 SKIP=0
-
-run_column() {
-	COLUMN=$1
-	COLUMN_ERR=
-	say "==== column: $COLUMN ===="
-	"column_$COLUMN"
-	local c rc t0
-	for c in $CASES; do
-		if [ -n "$COLUMN_ERR" ]; then
-			RES[$COLUMN,$c]=FAIL
-			NOTES[$COLUMN,$c]=$COLUMN_ERR
-		else
-			t0=$(date +%s)
-			NOTE=
-			"case_$c"
+# ---- the tests ------------------------------------------------------------
+# stream_case CASE: case_CASE in every column, each in fresh namespaces;
+# the judged column's result is the test's check, the other column's is
+# recorded (it must have run).  Each cell of the table goes to
+# $FPM_STATE/cells/COLUMN.CASE.
+stream_case() {
+	local case=$1 col rc res t0
+	mkdir -p "$FPM_STATE/cells"
+	for col in $COLUMNS; do
+		NOTE="" CLIENT_LOG=""
+		t0=$SECONDS
+		if column_up "$col"; then
+			"case_$case"
 			rc=$?
-			case $rc in
-			0) RES[$COLUMN,$c]=pass ;;
-			2) RES[$COLUMN,$c]=skip ;;
-			*) RES[$COLUMN,$c]=FAIL ;;
-			esac
-			NOTES[$COLUMN,$c]="$NOTE"
-			say "[$COLUMN] $c: ${RES[$COLUMN,$c]} ($(($(date +%s) - t0))s) $NOTE"
-			if [ "${RES[$COLUMN,$c]}" = FAIL ] && [ "$COLUMN" = portmap ] &&
-				[ -n "${CLIENT_LOG:-}" ] && [ -f "$CLIENT_LOG" ]; then
-				sed 's/^/    /' "$CLIENT_LOG" | tail -n 40
-			fi
+		else
+			rc=1 NOTE=$COLUMN_ERR
 		fi
-		if [ "$COLUMN" = portmap ]; then
-			case ${RES[$COLUMN,$c]} in
-			pass) PASS=$((PASS + 1)) ;;
-			skip) SKIP=$((SKIP + 1)) ;;
-			*) FAIL=$((FAIL + 1)) ;;
+		case $rc in
+		0) res=pass ;;
+		2) res=skip ;;
+		*) res=FAIL ;;
+		esac
+		printf '%s\t%s\n' "$res" "$NOTE" >"$FPM_STATE/cells/$col.$case"
+		info "[$col] $case: $res ($((SECONDS - t0))s) $NOTE"
+		if [ "$col" = "$JUDGED" ]; then
+			case $res in
+			pass) pass "[$col] $case" ;;
+			skip) skip "[$col] $case: $NOTE" ;;
+			*)
+				fail "[$col] $case: $NOTE"
+				[ -n "$CLIENT_LOG" ] && show_log "$CLIENT_LOG" "$CLIENT_LOG" 40
+				if [ "$col" = portmap ] && [ -z "$COLUMN_ERR" ]; then
+					pmctl "$NS_RTR" stats >"$T_DIR/stats.txt" 2>&1
+					show_log "portmapctl stats" "$T_DIR/stats.txt"
+				fi
+				;;
 			esac
+		elif [ -n "$COLUMN_ERR" ]; then
+			fail "the $col column did not run: $COLUMN_ERR"
 		fi
+		[ -n "${STREAM_LOGDIR:-}" ] && mkdir -p "$FPM_STATE/logs" &&
+			cp -f "$T_DIR"/*.log "$FPM_STATE/logs/" 2>/dev/null
+		stop_server
+		topo_reset
 	done
-	[ -n "$COLUMN_ERR" ] && say "[$COLUMN] column not run: $COLUMN_ERR"
-	[ "$COLUMN" = stock ] && STOCK_ERR=$COLUMN_ERR
-	if [ "$COLUMN" = portmap ] && [ -z "$COLUMN_ERR" ]; then
-		say "[$COLUMN] counters after the column:"
-		r_exec "$PORTMAPCTL" stats 2>&1 | sed 's/^/    /'
-	fi
-	topo_down
 }
 
-write_table() {
-	local out=$1 c
+# baseline IPv4: PASV and PORT, one line per segment
+test_baseline_v4() { stream_case baseline_v4; }
+# baseline IPv6: EPSV and EPRT, one line per segment
+test_baseline_v6() { stream_case baseline_v6; }
+# pipelined reply: 200 (TYPE) and 227 in one segment
+test_pipelined_227() { stream_case pipelined_227; }
+# pipelined command: TYPE I and PORT in one segment
+test_pipelined_port() { stream_case pipelined_port; }
+# 227 cut in two segments at offsets 1-30
+test_split_227() { stream_case split_227; }
+# PORT cut in two segments at offsets 1-30
+test_split_port() { stream_case split_port; }
+# IPv6: 229 cut at 15 offsets (word, text, port)
+test_split_229_v6() { stream_case split_229_v6; }
+# IPv6: EPRT cut at 17 offsets (word, address, port)
+test_split_eprt_v6() { stream_case split_eprt_v6; }
+# `227 Logout.` to PASV, then a normal PASV
+test_logout_227() { stream_case logout_227; }
+# garbage line + 2000-byte line (cut in two) before the 227
+test_garbage() { stream_case garbage; }
+# bounce: PORT names a third host (10.10.10.3)
+test_bounce() { stream_case bounce; }
+# 227 without PASV (reply to NOOP) not acted on
+test_unsolicited_227() { stream_case unsolicited_227; }
+# AUTH TLS (234): encrypted control channel
+test_tls() { stream_case tls; }
+# scripted AUTH TLS then CCC: clear text again, PASV/PORT tracked
+test_ccc() { stream_case ccc; }
+# CCC with lftp (ftp:ssl-use-ccc yes): passive, active, TLS 1.2
+test_ccc_lftp() { stream_case ccc_lftp; }
+# CCC with ProFTPD (mod_tls) and lftp: passive TLS 1.3 and 1.2, active
+test_ccc_proftpd() { stream_case ccc_proftpd; }
+# loss + reordering on both router links: many sessions, passive and active
+test_netem() { stream_case netem; }
+
+# ---- the suite ------------------------------------------------------------
+suite_setup() {
+	tls_cert || echo "# openssl missing: TLS cases skipped"
+	return 0
+}
+
+cell() {
+	local f=$FPM_STATE/cells/$1.$2 r n
+	if [ ! -f "$f" ]; then
+		printf 'not run'
+		return
+	fi
+	IFS=$'\t' read -r r n <"$f"
+	n=${n//|/\\|}
+	if [ -n "$n" ]; then printf '%s: %s' "$r" "$n"; else printf '%s' "$r"; fi
+}
+
+# The comparison table of the cases that ran, to STREAM_TABLE and stdout.
+suite_finish() {
+	local table=${STREAM_TABLE:-$REPO/build/stream-table.md} c ran=""
+	for c in $CASES; do
+		ls "$FPM_STATE"/cells/*."$c" >/dev/null 2>&1 && ran+=" $c"
+	done
+	[ -n "$ran" ] || return 0
+	if ! { mkdir -p "$(dirname "$table")" && : >"$table"; } 2>/dev/null; then
+		echo "# cannot write $table; using /tmp/stream-table.md"
+		table=/tmp/stream-table.md
+	fi
 	{
 		echo "| case | stock \`nf_conntrack_ftp\` | ftp-portmap |"
 		echo "| --- | --- | --- |"
-		for c in $CASES; do
-			printf '| %s | %s | %s |\n' "${DESC[$c]}" \
+		for c in $ran; do
+			printf '| %s | %s | %s |\n' "$(_test_title "test_$c")" \
 				"$(cell stock "$c")" "$(cell portmap "$c")"
 		done
 		echo
 		echo "Measured $(date -u +%Y-%m-%d) on Linux $(uname -r), by tests/netns/stream.sh."
-	} >"$out"
-}
-
-cell() {
-	local r=${RES[$1,$2]:-not run} n=${NOTES[$1,$2]:-}
-	n=${n//|/\\|}
-	if [ -n "$n" ]; then
-		printf '%s: %s' "$r" "$n"
-	else
-		printf '%s' "$r"
+	} >"$table"
+	echo
+	cat "$table"
+	echo
+	echo "# table written to $table"
+	if [ -n "${STREAM_LOGDIR:-}" ] && mkdir -p "$STREAM_LOGDIR" &&
+		cp -f "$FPM_STATE"/logs/*.log "$STREAM_LOGDIR"/ 2>/dev/null; then
+		echo "# logs copied to $STREAM_LOGDIR"
 	fi
 }
 
-# ---- main ----------------------------------------------------------------
-CASES=${STREAM_CASES:-$ALL_CASES}
-CASES=$(echo "$CASES" | tr -s ' \n' '  ')
-for c in $CASES; do
-	declare -F "case_$c" >/dev/null || { say "unknown case $c"; exit 2; }
-done
-make_cert || say "openssl missing: TLS cases skipped"
-
-case ${STREAM_ONLY:-} in
-"") run_column stock; run_column portmap ;;
-stock) run_column stock ;;
-portmap) run_column portmap ;;
-*) say "STREAM_ONLY must be stock or portmap"; exit 2 ;;
-esac
-
-table=${STREAM_TABLE:-$repo/build/stream-table.md}
-if ! { mkdir -p "$(dirname "$table")" && : >"$table"; } 2>/dev/null; then
-	say "cannot write $table; using /tmp/stream-table.md"
-	table=/tmp/stream-table.md
-fi
-write_table "$table"
-echo
-cat "$table"
-echo
-say "table written to $table"
-
-if [ "${STREAM_ONLY:-}" != portmap ] && [ -n "$STOCK_ERR" ]; then
-	say "the stock column did not run: $STOCK_ERR"
-	FAIL=$((FAIL + 1))
-fi
-if [ "${STREAM_ONLY:-}" = stock ]; then
-	# Only the measurement was asked for: count the stock column.
-	PASS=0 FAIL=0 SKIP=0
-	for c in $CASES; do
-		case ${RES[stock,$c]} in
-		pass) PASS=$((PASS + 1)) ;;
-		skip) SKIP=$((SKIP + 1)) ;;
-		*) FAIL=$((FAIL + 1)) ;;
-		esac
-	done
-	say "stock column only: counts below are the stock helper's (informational)"
-	echo "stream-stock: $PASS passed, $FAIL failed, $SKIP skipped"
-	exit 0
-fi
-echo "stream: $PASS passed, $FAIL failed, $SKIP skipped"
-[ "$FAIL" = 0 ]
+run_suite "$@"

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Unit tests of src/ftp_parse.c: the shared corpus (every line of
- * ../shared/corpus/variants.tsv), an own table of cases, fp_scan over
- * pipelined buffers, fp_prefix, formatting, round trips and splices.
+ * Unit tests of src/ftp_parse.c: the project's corpus (every line of the
+ * variants.tsv that tests/corpus/gen-corpus.py writes), an own table of
+ * cases, fp_scan over pipelined buffers, fp_prefix, formatting, round
+ * trips and splices; and, as an extra check when it is there, every line
+ * of another corpus in the same format (../shared/corpus/variants.tsv).
  *
- * Usage: unit_parser [path/to/variants.tsv]
- * Without an argument the corpus is looked for relative to the binary:
- * <dir of argv[0]>/../../../shared/corpus/variants.tsv.
- * Prints one line per failure and ends with "N passed, N failed".
+ * Usage: unit_parser [VARIANTS.TSV [EXTRA.TSV]]
+ * Without VARIANTS.TSV the project's corpus is looked for relative to the
+ * binary: <dir of argv[0]>/../../build/corpus/variants.tsv (made by
+ * "make -C tests/unit run").  EXTRA.TSV is checked the same way when the
+ * file exists; when it does not, a line says that the extra check was
+ * skipped.  Prints one line per failure and ends with "N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ftp_parse.h"
 
@@ -347,19 +352,20 @@ static void check_line(const char *line, size_t len, enum fp_dir dir,
 	check_lf(line, len, dir);
 }
 
-/* ---- The shared corpus. ---- */
+/* ---- A corpus file: DIRECTION<TAB>EXPECT<TAB>LINE. ---- */
 
-static void run_corpus(const char *path)
+/* Returns the number of corpus lines read. */
+static int run_corpus(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char buf[2048];
 	int lineno = 0, cases = 0;
 
 	begin("corpus file %s", path);
-	CHECK(f != NULL, "cannot open the shared corpus (it must exist)");
+	CHECK(f != NULL, "cannot open the corpus (it must exist)");
 	end();
 	if (!f)
-		return;
+		return 0;
 	while (fgets(buf, sizeof(buf), f)) {
 		char *t1, *t2, *text, line[2100];
 		size_t n, variant;
@@ -421,6 +427,7 @@ static void run_corpus(const char *path)
 	begin("corpus %s has cases", path);
 	CHECK(cases > 0, "no cases read");
 	end();
+	return cases;
 }
 
 /* ---- The own table. ---- */
@@ -1424,6 +1431,7 @@ static void run_names(void)
 int main(int argc, char **argv)
 {
 	char path[4096];
+	int n;
 
 	if (argc > 1) {
 		snprintf(path, sizeof(path), "%s", argv[1]);
@@ -1432,10 +1440,21 @@ int main(int argc, char **argv)
 		int dl = slash ? (int)(slash - argv[0]) : 1;
 
 		snprintf(path, sizeof(path),
-			 "%.*s/../../../shared/corpus/variants.tsv", dl,
+			 "%.*s/../../build/corpus/variants.tsv", dl,
 			 slash ? argv[0] : ".");
 	}
-	run_corpus(path);
+	n = run_corpus(path);
+	printf("corpus %s: %d lines checked\n", path, n);
+	if (argc > 2) {
+		if (access(argv[2], F_OK) == 0) {
+			n = run_corpus(argv[2]);
+			printf("extra: shared corpus %s: %d lines checked\n",
+			       argv[2], n);
+		} else {
+			printf("shared corpus not present (%s): skipped extra check\n",
+			       argv[2]);
+		}
+	}
 	run_table();
 	run_ranges();
 	run_scan();
