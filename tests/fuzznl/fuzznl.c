@@ -1376,8 +1376,11 @@ static void gen_valid(struct fmsg *fm, bool allow_dump)
 			fm_add_key(fm, &k);
 	} else if (r < 66 && chance(30)) {
 		fm_header(fm, FPM_CMD_MAP_FLUSH);
-	} else if (r < 74) {
+	} else if (r < 72) {
 		fm_header(fm, FPM_CMD_STATS_GET);
+	} else if (r < 74) {
+		/* zeroes counters only: table and settings stay */
+		fm_header(fm, FPM_CMD_STATS_RESET);
 	} else if (r < 82) {
 		fm_header(fm, FPM_CMD_CONFIG_GET);
 	} else {
@@ -2299,6 +2302,7 @@ static bool check_policies(struct nls *s)
 		{ FPM_CMD_MAP_GET, true, &pol_map },
 		{ FPM_CMD_MAP_FLUSH, false, NULL },
 		{ FPM_CMD_STATS_GET, false, NULL },
+		{ FPM_CMD_STATS_RESET, false, NULL },
 		{ FPM_CMD_CONFIG_GET, false, NULL },
 		{ FPM_CMD_CONFIG_SET, false, &pol_cfg },
 	};
