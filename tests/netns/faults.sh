@@ -456,4 +456,68 @@ test_failslab_state_cache() {
 	check_no_splat
 }
 
+# pm_table_sorted NS: the table as "PORT HOST" lines, sorted.
+pm_table_sorted() {
+	pmctl "$1" -j map list | jq -r '.[] | "\(.port) \(.host // "-")"' | sort
+}
+
+# add_refused_nomem NS WHAT ARGS...: portmapctl map add ARGS fails for
+# want of memory (exit 1, the module's "out of memory").
+add_refused_nomem() {
+	local ns=$1 what=$2 out rc
+	shift 2
+	out=$(pmctl "$ns" map add "$@" 2>&1)
+	rc=$?
+	check "$what: map add $* refused, out of memory (exit $rc: $out)" \
+		test "$rc" = 1 -a -n "$(grep -i 'out of memory' <<<"$out")"
+}
+
+# The table's allocations fail (fail_function): MAP_ADD refused, table intact
+test_netlink_nomem() {
+	require_faults
+	local ns funcs before inj
+	ns=$(ns_add nl) || { fail "netns"; return; }
+	funcs=$(module_inject_funcs)
+	dmesg_mark
+	must pmctl "$ns" map add 2121
+	must pmctl "$ns" map add 2121 host 198.51.100.10
+	before=$(pm_table_sorted "$ns")
+	# a mapping object: every add fails, whatever its kind
+	if ! grep -qx fpm_map_alloc <<<"$funcs"; then
+		fail "fpm_map_alloc is not error-injectable (error_injection/list: $(echo "$funcs" | tr '\n' ' '))"
+	else
+		must ff_arm 100 1 100 fpm_map_alloc
+		add_refused_nomem "$ns" "fpm_map_alloc fails" 3000
+		add_refused_nomem "$ns" "fpm_map_alloc fails" 3000 host 198.51.100.11
+		add_refused_nomem "$ns" "fpm_map_alloc fails" 3000 host 2001:db8::11
+		inj=$(injected "$FF")
+		faults_off
+		check_eq "fpm_map_alloc: failures injected" 3 "$inj"
+		check_eq "table unchanged after the refused adds" "$before" "$(pm_table_sorted "$ns")"
+	fi
+	# the host hash: the first host mapping of a fresh namespace needs it
+	if ! grep -qx fpm_htab_alloc <<<"$funcs"; then
+		fail "fpm_htab_alloc is not error-injectable"
+	else
+		local ns2
+		ns2=$(ns_add nl2) || { fail "netns"; return; }
+		must pmctl "$ns2" map add 21
+		must ff_arm 100 1 100 fpm_htab_alloc
+		add_refused_nomem "$ns2" "fpm_htab_alloc fails" 2121 host 198.51.100.12
+		inj=$(injected "$FF")
+		check "a port-only mapping needs no host hash: added" \
+			pmctl "$ns2" map add 22
+		faults_off
+		check_ge "fpm_htab_alloc: failures injected" 1 "$inj"
+		check_eq "only the port mappings are in the table" \
+			"$(printf '21 -\n22 -')" "$(pm_table_sorted "$ns2")"
+		check "faults off: the host mapping is added" \
+			pmctl "$ns2" map add 2121 host 198.51.100.12
+		check "faults off: map get finds it" \
+			pmctl "$ns2" map get 2121 host 198.51.100.12
+	fi
+	check "faults off: map add works again" pmctl "$ns" map add 3000
+	check_no_splat
+}
+
 run_suite "$@"
