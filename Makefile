@@ -4,6 +4,12 @@
 #
 #   make                 module (against KDIR), portmapctl, the netlink fuzzer
 #   make check           install test dependencies, build, run every suite
+#                        on every test kernel (tests/run-all.sh)
+#   make check-quick     unit, short fuzz, the suites on Debian's 6.1
+#   make debug-kernel    build or reuse the debug-6.1 kernel; the last two
+#                        lines are KERNEL=<image> and KDIR=<tree>
+#   make kmod K=NAME     ftp_portmap.ko for kernel NAME (debian-6.1,
+#                        debian-6.12, debug-6.1) in build/kmod/NAME/
 #   make demo            FTP through NAT on a non-standard port, narrated
 #   make unit | fuzz FUZZ_SECONDS=N | spec-check | bench-parser | bench |
 #        checkpatch
@@ -12,10 +18,11 @@
 #                        DESTDIR and INSTALL_MOD_PATH (no depmod then)
 #   make deb             ftp-portmap-dkms and portmapctl .debs in build/deb/
 
-# Kernel build directory: the running kernel's, else the newest installed.
-KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
-	if [ -d "$$d" ]; then echo "$$d"; else \
-	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1; fi)
+# Kernel build directory (scripts/kernels.sh default-kdir): the running
+# kernel's if it has one, else that of Debian's default flavour (the
+# version linux-headers-amd64 depends on: 6.1 on Debian 12), else the
+# only one installed; never "whatever sorts last".  KDIR=DIR overrides.
+KDIR ?= $(shell $(CURDIR)/scripts/kernels.sh default-kdir 2>/dev/null)
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
@@ -26,14 +33,15 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli fuzznl unit fuzz spec-check bench-parser bench check demo deps \
-	install install-module install-cli install-systemd install-modules-load checkpatch clean \
-	deb
+.PHONY: all module cli fuzznl unit fuzz spec-check bench-parser bench check \
+	check-quick debug-kernel kmod demo deps install install-module install-cli \
+	install-systemd install-modules-load checkpatch clean deb
 
 all: module cli fuzznl
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
+		scripts/kernels.sh default-kdir >/dev/null; \
 		echo "error: no kernel build directory; install linux-headers or pass KDIR=DIR" >&2; \
 		exit 1; fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -69,6 +77,17 @@ deps:
 check: deps
 	$(MAKE) all
 	tests/run-all.sh
+
+check-quick: deps
+	$(MAKE) all
+	tests/run-all.sh --quick
+
+debug-kernel:
+	@tests/vm/build-kernel.sh
+
+kmod:
+	@if [ -z "$(K)" ]; then echo "usage: make kmod K=debian-6.1|debian-6.12|debug-6.1" >&2; exit 2; fi
+	@scripts/kernels.sh kmod $(K)
 
 demo: deps
 	$(MAKE) all

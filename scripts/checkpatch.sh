@@ -24,7 +24,7 @@ if [ ! -x "$cp" ]; then
 		"$top/scripts/const_structs.checkpatch"
 fi
 
-files=$(cd "$repo" && ls src/*.c src/*.h include/*.h include/uapi/*.h)
+files=$(cd "$repo" && ls src/*.c src/*.h include/*.h include/uapi/*.h tests/vm/selftest/*.c)
 status=0
 for f in $files; do
 	if ! out=$(cd "$repo" && perl "$cp" --no-tree -f --terse "$f" 2>&1); then

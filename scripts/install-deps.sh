@@ -22,8 +22,12 @@ PACKAGES=(
 	# packaging: DKMS, make deb, the completion test
 	dkms dh-dkms debhelper dpkg-dev bash-completion
 	linux-image-amd64 linux-headers-amd64
-	# checkpatch.pl comes with the kernel source
-	linux-source-6.1
+	# the second test kernel: Debian 12's 6.12 (bookworm-security); pahole
+	# (dwarves) makes the BTF of out-of-tree modules against it
+	linux-image-6.12-amd64 linux-headers-6.12-amd64 dwarves
+	# the debug-6.1 test kernel (tests/vm/build-kernel.sh) is built from
+	# the kernel source, which also brings checkpatch.pl
+	linux-source-6.1 flex bison bc libelf-dev libssl-dev file
 	# fuzzing/sanitizers, memory checking
 	clang libclang-rt-14-dev valgrind
 	# the VM runner

@@ -13,7 +13,13 @@
 # failed, the VM included (a guest that panics or times out is a failure).
 #
 # Environment: FPM_HELPER, TEST_FILTER, ... are passed on to the suites
-# (and into the VM); FPM_VM_TIMEOUT bounds the VM (default 2400 s).
+# (and into the VM); FPM_VM_TIMEOUT bounds the VM (default 2400 s, 5400 s
+# on debug-6.1).  FPM_VM_KERNEL picks the VM's kernel (debian-6.1,
+# debian-6.12, debug-6.1 or an image path; see tests/vm/run.sh).
+# FPM_MODULE is the ftp_portmap.ko the suites load; unset, it is
+# ./ftp_portmap.ko when that is built for the VM's kernel, else one built
+# for it from this checkout into build/kmod/KERNEL/ (scripts/kernels.sh
+# kmod).  FPM_KO (read by some suites) follows FPM_MODULE.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,9 +71,35 @@ if [ "$where" = auto ]; then
 fi
 
 if [ "$where" = vm ]; then
-	echo "# netns suites run in the test VM ($(uname -r) cannot load the module here)"
-	exec "$here/vm/run.sh" --timeout "${FPM_VM_TIMEOUT:-2400}" -- \
+	kname=${FPM_VM_KERNEL:-debian-6.1}
+	# The module must be built for the kernel the VM boots.
+	if [ -z "${FPM_MODULE:-}" ]; then
+		kinfo=$("$repo/scripts/kernels.sh" resolve "$kname") || exit 1
+		kver=$(eval "$kinfo"; echo "$KVER")
+		v=
+		if [ -f "$repo/ftp_portmap.ko" ]; then
+			v=$(modinfo -F vermagic "$repo/ftp_portmap.ko" 2>/dev/null | awk '{print $1}')
+		fi
+		if [ "$v" = "$kver" ]; then
+			FPM_MODULE=$repo/ftp_portmap.ko
+		else
+			echo "# building ftp_portmap.ko for $kname ($kver)"
+			FPM_MODULE=$("$repo/scripts/kernels.sh" kmod "$kname") || {
+				echo "netns: 0 passed, 1 failed (no module for $kname)"
+				exit 1
+			}
+		fi
+	fi
+	export FPM_MODULE
+	export FPM_KO=${FPM_KO:-$FPM_MODULE}
+	tmo=${FPM_VM_TIMEOUT:-2400}
+	case "$kname" in debug-*) tmo=${FPM_VM_TIMEOUT:-5400} ;; esac
+	echo "# netns suites run in the test VM on $kname ($(uname -r) cannot load the module here); module $FPM_MODULE"
+	exec "$here/vm/run.sh" --timeout "$tmo" -- \
 		"$here/run-netns.sh" --direct "${suites[@]}"
+fi
+if [ -n "${FPM_MODULE:-}" ]; then
+	export FPM_KO=${FPM_KO:-$FPM_MODULE}
 fi
 
 total_p=0

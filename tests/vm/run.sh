@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run a command inside a throw-away QEMU VM that boots the Debian kernel the
-# module is built for, with the host's root mounted read-only over 9p.
+# Run a command inside a throw-away QEMU VM that boots one of the test
+# kernels (Debian's 6.1 by default), with the host's root mounted
+# read-only over 9p.
 #
 #   tests/vm/run.sh [options] [--] CMD [ARG...]
 #
@@ -14,8 +15,8 @@
 #
 # Options:
 #   --timeout SEC   kill the VM after SEC seconds (default $FPM_VM_TIMEOUT
-#                   or 1800)
-#   --mem SIZE      guest memory (default 1G)
+#                   or 1800; 5400 on debug-6.1)
+#   --mem SIZE      guest memory (default 1G; 2G on debug-6.1: KASAN)
 #   --smp N         guest CPUs (default 2)
 #   --rw            make the checkout writable in the guest (second 9p
 #                   export, read-write): builds in the guest land on the host
@@ -24,8 +25,14 @@
 #   --keep          keep the job directory (console log, output)
 #
 # Environment:
-#   FPM_VM_KVER     kernel version to boot (default: the built module's
-#                   vermagic, else the newest /boot/vmlinuz-* with modules)
+#   FPM_VM_KERNEL   the kernel to boot: debian-6.1 (default), debian-6.12,
+#                   debug-6.1 (built and cached by tests/vm/build-kernel.sh
+#                   when missing) or the path of an image; see
+#                   scripts/kernels.sh.  The guest sees FPM_VM_KERNEL and
+#                   FPM_VM_KVER (its release).
+#   FPM_VM_KVER     boot /boot/vmlinuz-KVER instead (overrides FPM_VM_KERNEL)
+#   FPM_MODULE      the ftp_portmap.ko the job will load: run.sh warns when
+#                   its vermagic is not the booted kernel's
 #   FPM_VM_CACHE    where the initramfs is cached (default <repo>/build/vm)
 #   FPM_VM_ENV      names of more variables to pass into the guest; every
 #                   FPM_* variable (but FPM_VM_*) plus CI, V, FUZZ_SECONDS
@@ -43,7 +50,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 timeout_s=${FPM_VM_TIMEOUT:-1800}
+timeout_set=0
 mem=1G
+mem_set=0
 smp=2
 rw=0
 keep=0
@@ -51,8 +60,8 @@ dmesg=0
 console=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--timeout) timeout_s=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout_s=$2; timeout_set=1; shift 2 ;;
+	--mem) mem=$2; mem_set=1; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--rw) rw=1; shift ;;
 	--keep) keep=1; shift ;;
@@ -73,33 +82,37 @@ for t in qemu-system-x86_64 cpio gzip; do
 done
 
 # ---- which kernel -------------------------------------------------------
-pick_kver() {
-	local v ko=$repo/ftp_portmap.ko
-	if [ -n "${FPM_VM_KVER:-}" ]; then
-		echo "$FPM_VM_KVER"
-		return
-	fi
-	if [ -f "$ko" ] && command -v modinfo >/dev/null; then
-		v=$(modinfo -F vermagic "$ko" 2>/dev/null | awk '{print $1}')
-		if [ -n "$v" ] && [ -f "/boot/vmlinuz-$v" ]; then
-			echo "$v"
-			return
-		fi
-	fi
-	for v in $(find /boot -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' 2>/dev/null |
-		sed 's/^vmlinuz-//' | sort -rV); do
-		if [ -d "/lib/modules/$v/kernel" ]; then
-			echo "$v"
-			return
-		fi
-	done
-}
-kver=$(pick_kver)
-if [ -z "$kver" ] || [ ! -r "/boot/vmlinuz-$kver" ]; then
-	log "no bootable kernel with modules in /boot (install linux-image-amd64)"
+kname=${FPM_VM_KERNEL:-debian-6.1}
+modroot=
+if [ -n "${FPM_VM_KVER:-}" ]; then
+	kname=/boot/vmlinuz-$FPM_VM_KVER
+	kver=$FPM_VM_KVER
+	kernel=$kname
+else
+	kinfo=$("$repo/scripts/kernels.sh" resolve "$kname") || exit 125
+	eval "$kinfo" # NAME KERNEL KVER KDIR MODROOT
+	kernel=$KERNEL kver=$KVER modroot=$MODROOT
+fi
+if [ ! -r "$kernel" ]; then
+	log "kernel image $kernel missing (FPM_VM_KERNEL=$kname)"
 	exit 125
 fi
-kernel=/boot/vmlinuz-$kver
+debug_kernel=0
+case "$kname" in debug-*) debug_kernel=1 ;; esac
+[ -n "$modroot" ] && debug_kernel=1
+if [ "$debug_kernel" = 1 ]; then
+	# KASAN's shadow and quarantine, kmemleak's metadata
+	[ "$mem_set" = 1 ] || mem=2G
+	[ "$timeout_set" = 1 ] || timeout_s=${FPM_VM_TIMEOUT:-5400}
+fi
+ko=${FPM_MODULE:-}
+if [ -n "$ko" ] && [ -f "$ko" ] && command -v modinfo >/dev/null; then
+	v=$(modinfo -F vermagic "$ko" 2>/dev/null | awk '{print $1}')
+	if [ -n "$v" ] && [ "$v" != "$kver" ]; then
+		log "warning: FPM_MODULE=$ko is built for $v, the guest runs $kver"
+		log "         (scripts/kernels.sh kmod $kname builds a matching one)"
+	fi
+fi
 
 # ---- initramfs (cached) -------------------------------------------------
 # Modules needed before the root is there, in load order.  Optional ones
@@ -185,6 +198,7 @@ printf '%s\n' "$here/stage2.sh" >"$job/stage2"
 	for n in $names ${FPM_VM_ENV:-}; do
 		[ -n "${!n+x}" ] && printf 'export %s=%q\n' "$n" "${!n}"
 	done
+	printf 'export FPM_VM_KERNEL=%q FPM_VM_KVER=%q\n' "$kname" "$kver"
 	[ "$dmesg" = 1 ] && echo "export FPM_VM_DMESG=1"
 	[ -n "${FPM_VM_ALLOW_SPLAT:-}" ] && echo "export FPM_VM_ALLOW_SPLAT=$FPM_VM_ALLOW_SPLAT"
 	printf 'cd %q || exit 125\n' "$cwd"
@@ -196,10 +210,11 @@ chmod 644 "$job/job.sh" "$job/cwd" "$job/stage2"
 
 ninep=${FPM_VM_9P_OPTS-cache=loose,msize=262144}
 append="console=ttyS0 panic=-1 oops=panic quiet loglevel=4 mitigations=off"
-append+=" tsc=unstable no_timer_check random.trust_cpu=on"
+append+=" tsc=unstable no_timer_check random.trust_cpu=on log_buf_len=4M"
 append+=" rdinit=/init FPM_JOB=$job FPM_NONCE=$nonce"
 [ -n "$ninep" ] && append+=" FPM_9P_OPTS=$ninep"
 [ "$rw" = 1 ] && append+=" FPM_RW=$repo"
+[ -n "$modroot" ] && append+=" FPM_MODROOT=$modroot"
 [ -n "${FPM_VM_APPEND:-}" ] && append+=" $FPM_VM_APPEND"
 
 # shellcheck disable=SC2054 # commas are qemu syntax
