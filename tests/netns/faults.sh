@@ -33,8 +33,10 @@
 #
 # Environment:
 #   FAULTS_SLAB_CACHES  the caches of the module's per-connection state
-#                       (default "kmalloc-cg-96 kmalloc-cg-128": a kmalloc
-#                       with __GFP_ACCOUNT, 96 bytes on 6.1, issue 8)
+#                       (default "kmalloc-cg-96 kmalloc-cg-128 kmalloc-cg-192
+#                       kmalloc-cg-256": a kmalloc with __GFP_ACCOUNT, 96
+#                       bytes on Debian's 6.1; its spinlock grows by some
+#                       60 bytes with lockdep on the debug kernel)
 #   FAULTS_SLAB_LINES   the cache of its line buffer (while a line is cut
 #                       across segments; default kmalloc-cg-1k: 1024 bytes)
 #   FAULTS_FUNCS        the functions for fail_function (default: the
@@ -55,7 +57,7 @@ FPM_TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-1800}
 DBG=/sys/kernel/debug
 FF=$DBG/fail_function
 FS=$DBG/failslab
-SLAB_CACHES=${FAULTS_SLAB_CACHES:-kmalloc-cg-96 kmalloc-cg-128}
+SLAB_CACHES=${FAULTS_SLAB_CACHES:-kmalloc-cg-96 kmalloc-cg-128 kmalloc-cg-192 kmalloc-cg-256}
 SLAB_LINES=${FAULTS_SLAB_LINES:-kmalloc-cg-1k}
 PEER=$REPO/tests/ftppeer/ftppeer.py
 PORT=2121
