@@ -2,7 +2,7 @@
 #
 # ftp-portmap top-level Makefile.
 #
-#   make                 module (against KDIR) and portmapctl
+#   make                 module (against KDIR), portmapctl, the netlink fuzzer
 #   make check           install test dependencies, build, run every suite
 #                        on Debian's 6.1 and alg+stream on 6.12
 #                        (tests/run-all.sh)
@@ -36,11 +36,11 @@ INSTALL_MOD_PATH ?= $(DESTDIR)
 FUZZ_SECONDS ?= 30
 export KDIR
 
-.PHONY: all module cli unit fuzz spec-check bench-parser bench check check-quick check-debug \
+.PHONY: all module cli fuzznl unit fuzz spec-check bench-parser bench check check-quick check-debug \
 	debug-kernel kmod demo deps install install-module install-cli \
 	install-systemd install-modules-load checkpatch clean deb
 
-all: module cli
+all: module cli fuzznl
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -51,6 +51,10 @@ module:
 
 cli:
 	$(MAKE) -C tools/portmapctl
+
+# the generic netlink fuzzer of tests/netns/fuzznl.sh
+fuzznl:
+	$(MAKE) -C tests/fuzznl
 
 unit:
 	$(MAKE) -C tests/unit run
@@ -143,5 +147,6 @@ clean:
 	$(MAKE) -C tools/portmapctl clean
 	rm -rf build/deb build/kmod
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C tests/fuzznl clean
 	$(MAKE) -C tests/fuzz clean
 	$(MAKE) -C tests/bench clean

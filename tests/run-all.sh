@@ -58,8 +58,8 @@
 # to leave out: unit cli-unit packaging fuzz spec checkpatch 6.1 deb-vm
 # 6.12 debug; "netns" is 6.1 — reported, and never used by CI),
 # FPM_DEBUG_SUITES (default "robust fuzznl faults": suites that run on
-# debug-6.1 besides alg), FPM_DEBUG_ONLY_SUITES (default "fuzznl faults":
-# of those, the ones that do not run on 6.1: robust runs on both),
+# debug-6.1 besides alg), FPM_DEBUG_ONLY_SUITES (default "faults":
+# of those, the ones that do not run on 6.1: robust and fuzznl run on both),
 # FPM_REQUIRE_DEBUG_SUITES=1 (an absent one fails),
 # FPM_UNIT_TIMEOUT (default 900 s), FPM_FUZZ_TIMEOUT (default 1800 s),
 # FPM_PACKAGING_TIMEOUT (1800 s), FPM_DEB_VM_TIMEOUT (2400 s),
@@ -81,7 +81,7 @@ case "${1:-}" in
 *) echo "usage: $0 [--quick|--debug]" >&2; exit 2 ;;
 esac
 debug_suites=${FPM_DEBUG_SUITES-robust fuzznl faults}
-debug_only=${FPM_DEBUG_ONLY_SUITES-fuzznl faults}
+debug_only=${FPM_DEBUG_ONLY_SUITES-faults}
 
 names=()
 passed=()
