@@ -8,16 +8,21 @@
 #ifndef FPM_COMPAT_H
 #define FPM_COMPAT_H
 
-#include <linux/version.h>
 #include <net/genetlink.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 
 /*
- * Keyed on the target kernel's LINUX_VERSION_CODE (its <linux/version.h>;
- * the sublevel is left out: API changes come with a new patch level).
+ * Keyed on the target kernel's version: Kbuild passes FPM_KERNEL, made of
+ * the same VERSION and PATCHLEVEL as that tree's LINUX_VERSION_CODE (0x0601
+ * for 6.1; the sublevel is left out, API changes come with a patch level).
+ * Comparing LINUX_VERSION_CODE itself is what checkpatch warns against.
  */
+#ifndef FPM_KERNEL
+#error "FPM_KERNEL is not set: build through Kbuild"
+#endif
+#define FPM_KV(v, p)	(((v) << 8) | (p))
 /* True when building for kernel v.p or later. */
-#define FPM_SINCE(v, p)	(LINUX_VERSION_CODE >= KERNEL_VERSION(v, p, 0))
+#define FPM_SINCE(v, p)	(FPM_KV(v, p) <= (FPM_KERNEL))
 
 /*
  * Generic netlink: 6.1 added genl_family.resv_start_op; left at zero (as
