@@ -580,13 +580,14 @@ static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
 
 /*
  * fs_q_head() of @pq; FS_Q_PICK for a reply to a command sent before the
- * connection was picked up mid-stream.
+ * connection was picked up mid-stream, as long as no reply has emptied a
+ * queue (fs_q_pop(): pairing is known again).
  */
 static int fs_pair_head(const struct fs_pair *pq)
 {
 	if (pq->pops < pq->len)
 		return (int)(pq->cmdq >> (2 * pq->pops) & 3);
-	return pq->pickup ? FS_Q_PICK : FS_Q_NONE;
+	return pq->pickup && !pq->len ? FS_Q_PICK : FS_Q_NONE;
 }
 
 /*
@@ -612,13 +613,6 @@ static int fs_reply_pq(struct fs_pair *pq, fp_u32 w, fp_u32 n)
 		pq->multi = -1;
 	}
 	return (w & 0xff) != '1';
-}
-
-/* A reply line of no interest, of at least four bytes, on @pq. */
-static void fs_reply4(struct fs_pair *pq, fp_u32 w)
-{
-	if (fs_reply_pq(pq, w, 4))
-		pq->pops++;
 }
 
 /*
@@ -837,6 +831,13 @@ static void fs_overlong(struct fs_ctx *x, const char *b, fp_u32 take,
  * to fs_line().
  */
 #if FP_WORD_ORDER
+/* A reply line of no interest, of at least four bytes, on @pq. */
+static void fs_reply4(struct fs_pair *pq, fp_u32 w)
+{
+	if (fs_reply_pq(pq, w, 4))
+		pq->pops++;
+}
+
 /*
  * Where the word loop of fs_lines() stops: the last LF in the whole words
  * from @p on that leaves at least three bytes after it in the segment (so
@@ -1033,6 +1034,7 @@ static fp_u32 fs_lines(struct fs_ctx *x, fp_u32 p)
 		return fs_lines_client(x, p, last);
 	return fs_lines_server(x, p, last);
 #else
+	(void)x;
 	return p;
 #endif
 }
