@@ -1376,10 +1376,25 @@ static void run_masks(void)
 		}
 		CHECK(!(m & ~want), "stray bits");
 #if FP_WORD_ORDER
-		if (h)
-			CHECK(w[fp_mask_first(h)] < 11,
-			      "hint's first flag is byte %02x",
-			      w[fp_mask_first(h)]);
+#if FP_WORD_ORDER == 1
+		/*
+		 * Up to the first byte below 11 (no borrow yet) the hint is
+		 * exact: bytes below 11 and from 0x8b on.
+		 */
+		for (k = 0; k < FP_WSIZE; k++) {
+			unsigned long bit;
+			unsigned char one[sizeof(unsigned long)] = { 0 };
+
+			one[k] = 0x80;
+			bit = fp_load(one);
+			CHECK(!(h & bit) == (w[k] >= 11 && w[k] < 0x8b),
+			      "hint flag of byte %u (%02x)", k, w[k]);
+			if (w[k] < 11)
+				break;
+		}
+#else
+		CHECK(h == m, "hint is not the exact mask");
+#endif
 		if (!m)
 			continue;
 		CHECK(fp_mask_first(m) == first && fp_mask_last(m) == last,
