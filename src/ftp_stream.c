@@ -831,10 +831,25 @@ static void fs_overlong(struct fs_ctx *x, const char *b, fp_u32 take,
  * to fs_line().
  */
 #if FP_WORD_ORDER
-/* A reply line of no interest, of at least four bytes, on @pq. */
-static void fs_reply4(struct fs_pair *pq, fp_u32 w)
+/*
+ * A reply line of no interest, of at least four bytes, whose first three
+ * are digits, on @pq: fs_reply_pq() inline, the digits known.
+ */
+static inline void fs_reply4(struct fs_pair *pq, fp_u32 w)
 {
-	if (fs_reply_pq(pq, w, 4))
+	fp_u32 b3 = w >> 24;
+
+	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
+		if (b3 == '-' && pq->multi < 0)
+			pq->multi = fs_code4(w);
+		return;
+	}
+	if (pq->multi >= 0) {
+		if (fs_code4(w) != pq->multi)
+			return;
+		pq->multi = -1;
+	}
+	if ((w & 0xff) != '1')
 		pq->pops++;
 }
 
@@ -954,58 +969,71 @@ out:
  * Server lines: a reply line of no interest may answer a command.  The
  * common one first: "ddd " (three digits, SP: d = w ^ "000 " is 0..9 in
  * the first three bytes and 0 in the fourth, and adding 6 to those carries
- * nowhere), the last line of a reply; of interest when it is "227 ",
- * "229 " or "234 " (fp_quick4()).
+ * nowhere) outside a multi-line reply, the last line of a reply; of
+ * interest when it is "227 ", "229 " or "234 " (fp_quick4()).  Inside a
+ * multi-line reply @inm sets a bit that fails the test for every line:
+ * they all take the slow way (fs_reply4()).  The
+ * final replies of the common way are only counted (@fin), and added to
+ * the pops and the lines before anything else looks at them.
  */
 static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
 	const unsigned char *b = (const unsigned char *)x->s->data;
 	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
 	unsigned long m = fp_lf_hint(fp_load(q));
-	fp_u32 w, d, lines = 0;
+	fp_u32 w, d, t, inm, fin = 0, lines = 0;
 	struct fs_pair pq;
+	int stop = 0;
 
 	fs_pair_load(&pq, x->c);
+	inm = pq.multi < 0 ? 0 : 0x80000000;
 	for (;;) {
 		e = fs_next_lf(&q, &m);
 		w = fp_first4((const char *)p);
-		d = w ^ FP_W4('0', '0', '0', ' ');
-		if (!((d | (d + 0x060606)) & 0xfff0f0f0) &&
-		    w != FP_W4('2', '2', '7', ' ') &&
-		    w != FP_W4('2', '2', '9', ' ') &&
+		d = (w ^ FP_W4('0', '0', '0', ' ')) | inm;
+		t = d | (d + 0x060606);
+		if (!(t & 0xfff0f0f0) &&
+		    ((w - FP_W4('2', '2', '7', ' ')) & ~(fp_u32)0x20000) &&
 		    w != FP_W4('2', '3', '4', ' ')) {
-			if (pq.multi >= 0)
-				fs_reply4(&pq, w);
-			else if ((d & 0xff) != 1)
-				pq.pops++;
-			lines++;
+			/* 227 and 229 differ in one bit of the third byte. */
+			if ((d & 0xff) != 1)
+				fin++;
+			else
+				lines++;	/* 1yz: preliminary */
+		} else if (t & 0xf0f0f0) {
+			lines++;		/* no reply code */
 		} else if (!fp_quick4(w, FP_DIR_SERVER)) {
-			/* No reply code: nothing to do (fs_reply4()). */
-			if (!((d | (d + 0x060606)) & 0xf0f0f0))
-				fs_reply4(&pq, w);
+			fs_reply4(&pq, w);
+			inm = pq.multi < 0 ? 0 : 0x80000000;
 			lines++;
 		} else {
 			/* Of interest: fs_line() on the state in @pq. */
 			int tls = 0;
 
+			pq.pops += fin;
+			lines += fin;
+			fin = 0;
 			if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
 					  x->s->seq + (fp_u32)(p - b),
 					  &tls) == FS_HOLD)
 				break;
 			lines++;
 			if (tls) {
+				stop = 1;
 				p = e + 1;
-				fs_pair_store(&pq, x->c);
-				fs_tls_on(x);
-				goto out;
+				break;
 			}
+			inm = pq.multi < 0 ? 0 : 0x80000000;
 		}
 		p = e + 1;
 		if (e == end)
 			break;
 	}
+	pq.pops += fin;
+	lines += fin;
 	fs_pair_store(&pq, x->c);
-out:
+	if (stop)
+		fs_tls_on(x);
 	x->s->lines += lines;
 	return p - b;
 }
