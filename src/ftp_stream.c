@@ -924,8 +924,21 @@ static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n, int interest)
 }
 
 /*
+ * Can a client line whose first four bytes are @w be of interest?  0 when
+ * fp_quick4() would say 0 for sure: its first byte, lower-cased, must be
+ * a, c, e or p, whose low five bits are 1, 3, 5 and 16 (a few other bytes
+ * share them; fp_quick4() then decides).
+ */
+static inline int fs_first_maybe(fp_u32 w)
+{
+	return (int)(((1U << 1 | 1U << 3 | 1U << 5 | 1U << 16) >>
+		      ((w | 0x20) & 31)) & 1);
+}
+
+/*
  * Client lines: a command of no interest only grows the queue, and so does
- * a bare PASV or EPSV (by FS_Q_DATA).
+ * a bare PASV or EPSV (by FS_Q_DATA).  The lines taken here are counted
+ * by how much the queue grew (@len from @len0).
  */
 static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
@@ -933,19 +946,21 @@ static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
 	unsigned long m = fp_lf_hint(fp_load(q));
 	struct fs_conn *c = x->c;
-	fp_u32 w, len = c->cmdq_len, lines = 0;
+	fp_u32 w, len = c->cmdq_len, len0 = len, lines = 0;
 
 	for (;;) {
 		e = fs_next_lf(&q, &m);
 		w = fp_first4((const char *)p);
-		if (len < FS_CMDQ_MAX &&
-		    (!fp_quick4(w, FP_DIR_CLIENT) ||
-		     fp_bare4(w, (const char *)p, e + 1 - p))) {
+		if (len < FS_CMDQ_MAX && !fs_first_maybe(w)) {
+			len++;
+		} else if (len < FS_CMDQ_MAX &&
+			   (!fp_quick4(w, FP_DIR_CLIENT) ||
+			    fp_bare4(w, (const char *)p, e + 1 - p))) {
 			if (fp_quick4(w, FP_DIR_CLIENT))
 				c->cmdq |= (fp_u64)FS_Q_DATA << (2 * len);
 			len++;
-			lines++;
 		} else {
+			lines += len - len0;
 			c->cmdq_len = (fp_u8)len;
 			if (!fs_lines_other(x, p - b, e + 1 - p,
 					    fp_quick4(w, FP_DIR_CLIENT))) {
@@ -954,11 +969,13 @@ static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 				goto out;
 			}
 			len = c->cmdq_len;
+			len0 = len;
 		}
 		p = e + 1;
 		if (e == end)
 			break;
 	}
+	lines += len - len0;
 	c->cmdq_len = (fp_u8)len;
 out:
 	x->s->lines += lines;
