@@ -946,35 +946,53 @@ static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
 	unsigned long m = fp_lf_hint(fp_load(q));
 	struct fs_conn *c = x->c;
-	fp_u32 w, len = c->cmdq_len, len0 = len, lines = 0;
+	fp_u32 w, lw, len = c->cmdq_len, len0 = len, lines = 0;
 
 	for (;;) {
-		e = fs_next_lf(&q, &m);
-		w = fp_first4((const char *)p);
-		if (len < FS_CMDQ_MAX && !fs_first_maybe(w)) {
-			len++;
-		} else if (len < FS_CMDQ_MAX &&
-			   (!fp_quick4(w, FP_DIR_CLIENT) ||
-			    fp_bare4(w, (const char *)p, e + 1 - p))) {
-			if (fp_quick4(w, FP_DIR_CLIENT))
-				c->cmdq |= (fp_u64)FS_Q_DATA << (2 * len);
-			len++;
-		} else {
-			lines += len - len0;
-			c->cmdq_len = (fp_u8)len;
-			if (!fs_lines_other(x, p - b, e + 1 - p,
-					    fp_quick4(w, FP_DIR_CLIENT))) {
-				if (!x->held)
-					p = e + 1;
-				goto out;
+		/* What only grows the queue: no call in this loop. */
+		for (;;) {
+			e = fs_next_lf(&q, &m);
+			w = fp_first4((const char *)p);
+			if (len >= FS_CMDQ_MAX)
+				break;
+			if (fs_first_maybe(w)) {
+				/* fp_quick4(), the first letter known */
+				lw = w | 0x20202020;
+				if (lw == FP_W4('p', 'a', 's', 'v') ||
+				    lw == FP_W4('e', 'p', 's', 'v')) {
+					if (!fp_bare4(w, (const char *)p,
+						      e + 1 - p))
+						break;
+					c->cmdq |= (fp_u64)FS_Q_DATA <<
+						   (2 * len);
+				} else if (lw == FP_W4('p', 'o', 'r', 't') ||
+					   lw == FP_W4('e', 'p', 'r', 't') ||
+					   lw == FP_W4('a', 'u', 't', 'h') ||
+					   (lw & 0xffffff) ==
+					   FP_W4('c', 'c', 'c', 0)) {
+					break;
+				}
 			}
-			len = c->cmdq_len;
-			len0 = len;
+			len++;
+			p = e + 1;
+			if (e == end)
+				goto done;
 		}
+		lines += len - len0;
+		c->cmdq_len = (fp_u8)len;
+		if (!fs_lines_other(x, p - b, e + 1 - p,
+				    fp_quick4(w, FP_DIR_CLIENT))) {
+			if (!x->held)
+				p = e + 1;
+			goto out;
+		}
+		len = c->cmdq_len;
+		len0 = len;
 		p = e + 1;
 		if (e == end)
 			break;
 	}
+done:
 	lines += len - len0;
 	c->cmdq_len = (fp_u8)len;
 out:
@@ -1005,47 +1023,49 @@ static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 	fs_pair_load(&pq, x->c);
 	inm = pq.multi < 0 ? 0 : 0x80000000;
 	for (;;) {
-		e = fs_next_lf(&q, &m);
-		w = fp_first4((const char *)p);
-		d = (w ^ FP_W4('0', '0', '0', ' ')) | inm;
-		t = d | (d + 0x060606);
-		if (!(t & 0xfff0f0f0) &&
-		    ((w - FP_W4('2', '2', '7', ' ')) & ~(fp_u32)0x20000) &&
-		    w != FP_W4('2', '3', '4', ' ')) {
-			/* 227 and 229 differ in one bit of the third byte. */
-			if ((d & 0xff) != 1)
-				fin++;
-			else
-				lines++;	/* 1yz: preliminary */
-		} else if (t & 0xf0f0f0) {
-			lines++;		/* no reply code */
-		} else if (!fp_quick4(w, FP_DIR_SERVER)) {
-			fs_reply4(&pq, w);
-			inm = pq.multi < 0 ? 0 : 0x80000000;
-			lines++;
-		} else {
-			/* Of interest: fs_line() on the state in @pq. */
-			int tls = 0;
-
-			pq.pops += fin;
-			lines += fin;
-			fin = 0;
-			if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
-					  x->s->seq + (fp_u32)(p - b),
-					  &tls) == FS_HOLD)
-				break;
-			lines++;
-			if (tls) {
-				stop = 1;
-				p = e + 1;
+		/* Lines of no interest: no call in this loop. */
+		for (;;) {
+			e = fs_next_lf(&q, &m);
+			w = fp_first4((const char *)p);
+			d = (w ^ FP_W4('0', '0', '0', ' ')) | inm;
+			t = d | (d + 0x060606);
+			if (!(t & 0xfff0f0f0) &&
+			    ((w - FP_W4('2', '2', '7', ' ')) &
+			     ~(fp_u32)0x20000) &&
+			    w != FP_W4('2', '3', '4', ' ')) {
+				/* 227, 229: one bit apart in the third byte */
+				if ((d & 0xff) != 1)
+					fin++;
+				else
+					lines++;	/* 1yz: preliminary */
+			} else if (t & 0xf0f0f0) {
+				lines++;		/* no reply code */
+			} else if (!fp_quick4(w, FP_DIR_SERVER)) {
+				fs_reply4(&pq, w);
+				inm = pq.multi < 0 ? 0 : 0x80000000;
+				lines++;
+			} else {
 				break;
 			}
-			inm = pq.multi < 0 ? 0 : 0x80000000;
+			p = e + 1;
+			if (e == end)
+				goto done;
 		}
-		p = e + 1;
-		if (e == end)
+		/* Of interest: fs_line() on the state in @pq. */
+		pq.pops += fin;
+		lines += fin;
+		fin = 0;
+		if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
+				  x->s->seq + (fp_u32)(p - b),
+				  &stop) == FS_HOLD)
 			break;
+		lines++;
+		p = e + 1;
+		if (stop || e == end)
+			break;
+		inm = pq.multi < 0 ? 0 : 0x80000000;
 	}
+done:
 	pq.pops += fin;
 	lines += fin;
 	fs_pair_store(&pq, x->c);
