@@ -740,16 +740,26 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 	if (n - i > sizeof(FP_227_TEXT) - 1 &&
 	    !__builtin_memcmp(b + i, FP_227_TEXT, sizeof(FP_227_TEXT) - 1))
 		i += sizeof(FP_227_TEXT) - 1;
-	/* fp_227_start(), relying on the CR or LF after the text. */
-	do {
+	/*
+	 * fp_227_start(), relying on the CR or LF after the text.  A digit
+	 * at @i (right after the usual wording, whose last byte is '(')
+	 * starts a run: no search for it.
+	 */
+	s = i;
+	if (!fp_isdigit(b[i]))
+		goto search;
+	for (;;) {
+		while (fp_isdigit(b[i]))
+			i++;
+		if (b[i] == ',')
+			break;
+search:
 		s = i = fp_search_low(b, i, n, 0, &low);
 		if (i == n) {
 			out->kind = FP_K_227_NOADDR;
 			return FP_R_OK;
 		}
-		while (fp_isdigit(b[i]))
-			i++;
-	} while (b[i] != ',');
+	}
 	r = fp_tuple(b, n, s, out, &end);
 	if (r)
 		return r;
@@ -767,7 +777,13 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 static inline fp_size fp_229_start(const unsigned char *b, fp_size n,
 				   fp_size i, unsigned long *low)
 {
-	for (; (i = fp_search_low(b, i, n, 1, low)) < n; i++) {
+	for (;; i++) {
+		/* A '(' at @i (after the usual wording) needs no search. */
+		if (i >= n || b[i] != '(') {
+			i = fp_search_low(b, i, n, 1, low);
+			if (i >= n)
+				break;
+		}
 		if (i + 1 >= n)
 			return n;
 		if ((i + 2 >= n || b[i + 2] == b[i + 1]) &&

@@ -1297,6 +1297,62 @@ static void run_lf_random(void)
 	end();
 }
 
+/*
+ * 227 and 229 after their usual wording skip the search for the tuple or
+ * the '(' when it follows at once.  The same text after a wording with one
+ * more space takes the general search: the results must be the same, the
+ * offsets one more.
+ */
+static void run_wording(void)
+{
+	static const char *const heads[] = {
+		"227 Entering Passive Mode (", "229 Entering Extended Passive Mode ",
+	};
+	static const char alpha[] = "0123456789,,,,(((|||)). \r\0!x";
+	char a[200], b[200];
+	unsigned int i, k, m, h;
+
+	begin("227/229 after the usual wording = after any other");
+	for (i = 0; i < 300000 && !case_failed; i++) {
+		struct fp_line x, y;
+		size_t n, l;
+
+		h = rnd32() & 1;
+		l = strlen(heads[h]);
+		memcpy(a, heads[h], l);
+		memcpy(b, heads[h], l - 1);
+		b[l - 1] = ' ';
+		b[l] = heads[h][l - 1];
+		n = l;
+		m = rnd32() % 40;
+		for (k = 0; k < m; k++)
+			a[n++] = rnd32() % 8 ? alpha[rnd32() % (sizeof(alpha) - 1)] :
+				 (char)('0' + rnd32() % 10);
+		if (rnd32() % 2 && n + 17 < sizeof(a)) {
+			/* often a tuple or an endpoint right after it */
+			memmove(a + l + 17, a + l, n - l);
+			memcpy(a + l, h ? "|||6446|)        " :
+			       "10,1,200,3,25,7)", 17);
+			n += 17;
+		}
+		memcpy(a + n, "\r\n", 2);
+		n += 2;
+		memcpy(b + l + 1, a + l, n - l);
+		fp_parse_lf(a, n, FP_DIR_SERVER, &x);
+		fp_parse_lf(b, n + 1, FP_DIR_SERVER, &y);
+		if (y.kind != FP_K_REJECT && y.kind != FP_K_227_NOADDR) {
+			y.ep_off--;
+			if (y.addr_len)
+				y.addr_off--;
+		}
+		y.len--;
+		CHECK(line_eq(&x, &y), "'%s': %s/%s, after other wording %s/%s",
+		      show(a, n), fp_kind_name(x.kind), fp_reason_name(x.reason),
+		      fp_kind_name(y.kind), fp_reason_name(y.reason));
+	}
+	end();
+}
+
 /* fp_bare4() names only lines that fp_parse_line() gives that kind. */
 static void run_bare(void)
 {
@@ -1480,6 +1536,7 @@ int main(int argc, char **argv)
 	run_lf_random();
 	run_bare();
 	run_masks();
+	run_wording();
 	run_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
