@@ -1353,6 +1353,71 @@ static void run_wording(void)
 	end();
 }
 
+/*
+ * The tuple of PORT and 227 is parsed the common way (six numbers of one
+ * to three digits) when it can be, else the exact way.  A first number
+ * padded with zeros to four or five digits always takes the exact way and
+ * means the same: random tuples parse the same both ways, the lengths
+ * apart.
+ */
+static void run_tuple_ways(void)
+{
+	static const char seps[] = ",,,,,,,,,,,,,,,,.; x0|";
+	static const char *const tails[] = { "", ")", ").", " ok", "x", "5",
+					     ",", ",7", "\x01", "|" };
+	char a[160], b[170];
+	unsigned int i, k, cnt, pad, lead;
+
+	begin("PORT/227 tuple: common way = exact way");
+	for (i = 0; i < 300000 && !case_failed; i++) {
+		int srv = (int)(rnd32() & 1);
+		struct fp_line x, y;
+		size_t n, h, m;
+
+		h = (size_t)sprintf(a, srv ? "227 =" : "PORT ");
+		cnt = 4 + rnd32() % 4;
+		for (k = 0; k < cnt; k++) {
+			unsigned int v = rnd32() % 8 ? rnd32() % 256 :
+					 rnd32() % 1000;
+
+			if (k)
+				a[h++] = rnd32() % 30 ? ',' :
+					 seps[rnd32() % (sizeof(seps) - 1)];
+			h += (size_t)sprintf(a + h, rnd32() % 6 ? "%u" : "%03u",
+					     v % (rnd32() % 3 ? 1000 : 10));
+		}
+		h += (size_t)sprintf(a + h, "%s\r\n",
+				     tails[rnd32() % (sizeof(tails) /
+						      sizeof(tails[0]))]);
+		n = h;
+		/* the first number, zero-padded to 4 or 5 digits */
+		m = 5;
+		for (lead = 0; (a[m + lead] >= '0' && a[m + lead] <= '9'); lead++)
+			;
+		if (lead < 1 || lead > 3)
+			continue;
+		pad = 4 + rnd32() % 2 - lead;
+		memcpy(b, a, m);
+		memset(b + m, '0', pad);
+		memcpy(b + m + pad, a + m, n - m);
+		fp_parse_lf(a, n, srv ? FP_DIR_SERVER : FP_DIR_CLIENT, &x);
+		fp_parse_lf(b, n + pad, srv ? FP_DIR_SERVER : FP_DIR_CLIENT, &y);
+		if (y.ep_len && y.ep_off > m) {
+			/* a 227 whose tuple is a later digit run */
+			y.ep_off = (fp_u16)(y.ep_off - pad);
+			y.addr_off = (fp_u16)(y.addr_off - pad);
+		} else if (y.ep_len) {
+			y.ep_len = (fp_u16)(y.ep_len - pad);
+			y.addr_len = (fp_u16)(y.addr_len - pad);
+		}
+		y.len -= pad;
+		CHECK(line_eq(&x, &y), "'%s': %s/%s, padded %s/%s",
+		      show(a, n), fp_kind_name(x.kind), fp_reason_name(x.reason),
+		      fp_kind_name(y.kind), fp_reason_name(y.reason));
+	}
+	end();
+}
+
 /* fp_bare4() names only lines that fp_parse_line() gives that kind. */
 static void run_bare(void)
 {
@@ -1537,6 +1602,7 @@ int main(int argc, char **argv)
 	run_bare();
 	run_masks();
 	run_wording();
+	run_tuple_ways();
 	run_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
