@@ -136,6 +136,15 @@ static int fs_code4(fp_u32 w)
 }
 
 /*
+ * A reply code from its three digits in @w, as the line loops compare
+ * them: the low nibble of each, in place.
+ */
+static int fs_key4(fp_u32 w)
+{
+	return (int)(w & 0x0f0f0f);
+}
+
+/*
  * What a server line (@n >= 1 bytes from its start) does to the reply
  * state.  Returns 1 when it is a final reply line (it answers the oldest
  * pending command): "ddd text" outside a multi-line reply, or "ddd text"
@@ -547,7 +556,7 @@ struct fs_pair {
 	fp_u64 cmdq;
 	fp_u32 len;
 	fp_u32 pops;
-	int multi;		/* code of the open multi-line reply, or -1 */
+	int multi;		/* open multi-line reply: fs_key4() of its code, or -1 */
 	int pickup;		/* FS_C_PICKUP */
 };
 
@@ -556,7 +565,10 @@ static void fs_pair_load(struct fs_pair *pq, const struct fs_conn *c)
 	pq->cmdq = c->cmdq;
 	pq->len = c->cmdq_len;
 	pq->pops = 0;
-	pq->multi = (c->flags & FS_C_MULTI) ? c->multi : -1;
+	pq->multi = -1;
+	if (c->flags & FS_C_MULTI)
+		pq->multi = (int)((c->multi / 100) | (c->multi / 10 % 10) << 8 |
+				  (c->multi % 10) << 16);
 	pq->pickup = c->flags & FS_C_PICKUP;
 }
 
@@ -572,7 +584,7 @@ static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
 		c->flags &= ~(FS_C_UNSYNC | FS_C_PICKUP);
 	if (pq->multi >= 0) {
 		c->flags |= FS_C_MULTI;
-		c->multi = (fp_u16)pq->multi;
+		c->multi = (fp_u16)fs_code4((fp_u32)pq->multi);
 	} else {
 		c->flags &= ~FS_C_MULTI;
 	}
@@ -604,11 +616,11 @@ static int fs_reply_pq(struct fs_pair *pq, fp_u32 w, fp_u32 n)
 	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
 		/* Not the end of a reply: maybe the start of a multi-line one. */
 		if (b3 == '-' && pq->multi < 0)
-			pq->multi = fs_code4(w);
+			pq->multi = fs_key4(w);
 		return 0;
 	}
 	if (pq->multi >= 0) {
-		if (fs_code4(w) != pq->multi)
+		if (fs_key4(w) != pq->multi)
 			return 0;
 		pq->multi = -1;
 	}
@@ -841,11 +853,11 @@ static inline void fs_reply4(struct fs_pair *pq, fp_u32 w)
 
 	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
 		if (b3 == '-' && pq->multi < 0)
-			pq->multi = fs_code4(w);
+			pq->multi = fs_key4(w);
 		return;
 	}
 	if (pq->multi >= 0) {
-		if (fs_code4(w) != pq->multi)
+		if (fs_key4(w) != pq->multi)
 			return;
 		pq->multi = -1;
 	}
