@@ -937,14 +937,15 @@ static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n, int interest)
 
 /*
  * Can a client line whose first four bytes are @w be of interest?  0 when
- * fp_quick4() would say 0 for sure: its first byte, lower-cased, must be
- * a, c, e or p, whose low five bits are 1, 3, 5 and 16 (a few other bytes
- * share them; fp_quick4() then decides).
+ * fp_quick4() would say 0 for sure: its first byte must be a, c, e or p in
+ * either case, whose low five bits (the case bit 0x20 is not among them)
+ * are 1, 3, 5 and 16.  A few other bytes share them: fp_quick4()'s test
+ * then decides.
  */
 static inline int fs_first_maybe(fp_u32 w)
 {
-	return (int)(((1U << 1 | 1U << 3 | 1U << 5 | 1U << 16) >>
-		      ((w | 0x20) & 31)) & 1);
+	return (int)(((1U << 1 | 1U << 3 | 1U << 5 | 1U << 16) >> (w & 31)) &
+		     1);
 }
 
 /*
@@ -1019,9 +1020,9 @@ out:
  * nowhere) outside a multi-line reply, the last line of a reply; of
  * interest when it is "227 ", "229 " or "234 " (fp_quick4()).  Inside a
  * multi-line reply @inm sets a bit that fails the test for every line:
- * they all take the slow way (fs_reply4()).  The
- * final replies of the common way are only counted (@fin), and added to
- * the pops and the lines before anything else looks at them.
+ * they all take the slow way (fs_reply4()).  The final replies of the
+ * common way are only counted (@fin), and added to the pops and the lines
+ * before anything else looks at them.
  */
 static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
