@@ -904,15 +904,21 @@ static inline const unsigned char *fs_next_lf(const unsigned char **q,
 {
 	const unsigned char *e;
 
-	do {
+	for (;;) {
 		while (!*m) {
 			*q += FP_WSIZE;
 			*m = fp_lf_hint(fp_load(*q));
 		}
 		e = *q + fp_mask_first(*m);
 		*m = fp_mask_next(*m);
-	} while (*e != '\n');
-	return e;
+		if (*e == '\n')
+			return e;
+		/*
+		 * Not an LF: drop the candidates from 0x80 on in the rest of
+		 * the word at once (UTF-8 text costs one check a word).
+		 */
+		*m &= ~fp_load(*q);
+	}
 }
 
 /*
