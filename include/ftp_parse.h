@@ -254,6 +254,20 @@ static inline unsigned long fp_lf_hint(unsigned long w)
 #endif
 }
 
+/*
+ * fp_lf_hint7 - fp_lf_hint() without the bytes from 0x80 on, for text that
+ * has them: (w - 0x0b..0b) & ~w & 0x80..80, one operation more.  Every LF
+ * is flagged, the first flag is a byte below 11.  Elsewhere: fp_lf_mask().
+ */
+static inline unsigned long fp_lf_hint7(unsigned long w)
+{
+#if FP_WORD_ORDER == 1
+	return (w - FP_ONES * 11) & ~w & FP_HIGHS;
+#else
+	return fp_lf_mask(w);
+#endif
+}
+
 #if FP_WORD_ORDER
 /* Offset in the word of the first flagged byte of a non-zero mask. */
 static inline unsigned int fp_mask_first(unsigned long m)

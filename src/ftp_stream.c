@@ -914,10 +914,16 @@ static inline const unsigned char *fs_next_lf(const unsigned char **q,
 		if (*e == '\n')
 			return e;
 		/*
-		 * Not an LF: drop the candidates from 0x80 on in the rest of
-		 * the word at once (UTF-8 text costs one check a word).
+		 * Not an LF: maybe text with bytes from 0x80 on (UTF-8), which
+		 * fp_lf_hint() flags.  Drop them from the rest of the word and
+		 * go on to the next candidate with fp_lf_hint7(), which does
+		 * not flag them.
 		 */
 		*m &= ~fp_load(*q);
+		while (!*m) {
+			*q += FP_WSIZE;
+			*m = fp_lf_hint7(fp_load(*q));
+		}
 	}
 }
 

@@ -1460,9 +1460,9 @@ static void run_masks(void)
 	unsigned char w[sizeof(unsigned long)];
 	unsigned int i, k, j;
 
-	begin("fp_lf_mask/fp_zero_mask exact, fp_lf_hint, flag helpers");
+	begin("fp_lf_mask/fp_zero_mask exact, fp_lf_hint(7), flag helpers");
 	for (i = 0; i < 400000; i++) {
-		unsigned long x, m, h, want = 0, z = 0;
+		unsigned long x, m, h, h7, want = 0, z = 0;
 		unsigned int first = FP_WSIZE, last = 0, cnt = 0;
 
 		for (k = 0; k < FP_WSIZE; k++) {
@@ -1475,6 +1475,7 @@ static void run_masks(void)
 		x = fp_load(w);
 		m = fp_lf_mask(x);
 		h = fp_lf_hint(x);
+		h7 = fp_lf_hint7(x);
 		z = fp_zero_mask(x);
 		for (k = 0; k < FP_WSIZE; k++) {
 			/* The flag of byte k: where a load puts byte k. */
@@ -1486,7 +1487,11 @@ static void run_masks(void)
 			CHECK(!(m & bit) == (w[k] != '\n'), "lf byte %u", k);
 			CHECK(!(z & bit) == (w[k] != 0), "zero byte %u", k);
 			if (w[k] == '\n')
-				CHECK(h & bit, "hint misses LF at %u", k);
+				CHECK((h & bit) && (h7 & bit),
+				      "hint misses LF at %u", k);
+			/* fp_lf_hint7() never flags a byte from 0x80 on */
+			CHECK(!(h7 & bit) || w[k] < 0x80,
+			      "hint7 flags byte %02x", w[k]);
 			if (w[k] == '\n') {
 				if (first == FP_WSIZE)
 					first = k;
@@ -1513,8 +1518,12 @@ static void run_masks(void)
 			if (w[k] < 11)
 				break;
 		}
+		if (h7)
+			CHECK(w[fp_mask_first(h7)] < 11,
+			      "hint7's first flag is byte %02x",
+			      w[fp_mask_first(h7)]);
 #else
-		CHECK(h == m, "hint is not the exact mask");
+		CHECK(h == m && h7 == m, "hint is not the exact mask");
 #endif
 		if (!m)
 			continue;
