@@ -235,13 +235,31 @@ static inline unsigned long fp_lf_mask(unsigned long w)
 
 /*
  * fp_lf_hint - LF candidates of @w, for a scan that takes them in memory
- * order and checks each byte it takes: every LF is flagged and the first
- * flag is exact, later ones may not be.  Little endian: the bytes below 11
- * (LF is 10), (w - 0x0b..0b) & ~w & 0x80..80, two operations fewer than
- * fp_lf_mask() (no xor); the borrow of a flagged byte may flag the next
- * one too, never an earlier one.  Elsewhere: fp_lf_mask().
+ * order and checks each byte it takes: every LF is flagged, other bytes
+ * may be.  Little endian: (w - 0x0b..0b) & 0x80..80, two operations, the
+ * high bit of each byte after the subtraction.  With no borrow into it a
+ * byte is flagged iff it is below 11 (LF is 10) or 0x8b and above; a byte
+ * below 11 borrows from the next one, which is then flagged iff it is
+ * below 12 or 0x8c and above, and may borrow in turn: an LF is flagged in
+ * either case.  Text with bytes below 11 or above 0x8a costs a check per
+ * such byte, as does any byte with fp_lf_mask() (the LF itself); the
+ * worst case is a check per byte.  Elsewhere: fp_lf_mask().
  */
 static inline unsigned long fp_lf_hint(unsigned long w)
+{
+#if FP_WORD_ORDER == 1
+	return (w - FP_ONES * 11) & FP_HIGHS;
+#else
+	return fp_lf_mask(w);
+#endif
+}
+
+/*
+ * fp_lf_hint7 - fp_lf_hint() without the bytes from 0x80 on, for text that
+ * has them: (w - 0x0b..0b) & ~w & 0x80..80, one operation more.  Every LF
+ * is flagged, the first flag is a byte below 11.  Elsewhere: fp_lf_mask().
+ */
+static inline unsigned long fp_lf_hint7(unsigned long w)
 {
 #if FP_WORD_ORDER == 1
 	return (w - FP_ONES * 11) & ~w & FP_HIGHS;

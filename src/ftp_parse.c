@@ -410,11 +410,13 @@ static inline enum fp_reason fp_tnext(const unsigned char *b, fp_size n,
 }
 
 /*
- * "h1,h2,h3,h4,p1,p2" at @i (PORT, 227).  On success fills @out's
- * endpoint and ranges and sets *@end right after p2.
+ * "h1,h2,h3,h4,p1,p2" at @i (PORT, 227), the exact way: the reason of the
+ * first failure in order.  On success fills @out's endpoint and ranges
+ * and sets *@end right after p2.
  */
-static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
-			       struct fp_line *out, fp_size *end)
+static enum fp_reason fp_tuple_exact(const unsigned char *b, fp_size n,
+				     fp_size i, struct fp_line *out,
+				     fp_size *end)
 {
 	fp_u32 h1 = 0, h2 = 0, h3 = 0, h4 = 0, p1 = 0, p2 = 0;
 	const unsigned char *q = b + i, *addr_end;
@@ -436,6 +438,89 @@ static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
 		return r;
 	if (!p1 && !p2)
 		return FP_R_PORT;
+	out->ep.addr[0] = (fp_u8)h1;
+	out->ep.addr[1] = (fp_u8)h2;
+	out->ep.addr[2] = (fp_u8)h3;
+	out->ep.addr[3] = (fp_u8)h4;
+	out->ep.family = 4;
+	out->ep.port = (fp_u16)(p1 << 8 | p2);
+	out->ep_off = (fp_u16)i;
+	out->ep_len = (fp_u16)(q - b - i);
+	out->addr_off = (fp_u16)i;
+	out->addr_len = (fp_u16)(addr_end - b - i);
+	*end = (fp_size)(q - b);
+	return FP_R_OK;
+}
+
+/*
+ * The common tuple number at *@q: one to three digits.  Returns its value
+ * and sets *@t to the byte after the digits minus '0' (a digit there: a
+ * longer run), *@q past that byte; or returns 256 (no digit).  Reads as
+ * fp_tnum() does: no further than that byte.
+ */
+static inline fp_u32 fp_tfast(const unsigned char **q, fp_u32 *t)
+{
+	const unsigned char *p = *q;
+	fp_u32 v = (fp_u32)p[0] - '0', c;
+
+	if (v > 9)
+		return 256;
+	c = (fp_u32)p[1] - '0';
+	if (c <= 9) {
+		v = v * 10 + c;
+		c = (fp_u32)p[2] - '0';
+		if (c <= 9) {
+			v = v * 10 + c;
+			c = (fp_u32)p[3] - '0';
+			p++;
+		}
+		p++;
+	}
+	*q = p + 2;
+	*t = c;
+	return v;
+}
+
+/* fp_tfast() of a number that must be followed by ','; else 256. */
+static inline fp_u32 fp_tfast_comma(const unsigned char **q)
+{
+	fp_u32 t, v = fp_tfast(q, &t);
+
+	return t == (fp_u32)(',' - '0') ? v : 256;
+}
+
+/*
+ * fp_tuple_exact(), the common form first: six numbers of one to three
+ * digits below 256, each but the last followed by ',', the last by a
+ * non-digit, the port not 0.  Anything else (a failure, or a longer digit
+ * run) is parsed again by fp_tuple_exact().
+ */
+static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
+			       struct fp_line *out, fp_size *end)
+{
+	const unsigned char *q = b + i, *addr_end;
+	fp_u32 h1, h2, h3, h4, p1, p2, t;
+
+	h1 = fp_tfast_comma(&q);
+	if (h1 > 255)
+		return fp_tuple_exact(b, n, i, out, end);
+	h2 = fp_tfast_comma(&q);
+	if (h2 > 255)
+		return fp_tuple_exact(b, n, i, out, end);
+	h3 = fp_tfast_comma(&q);
+	if (h3 > 255)
+		return fp_tuple_exact(b, n, i, out, end);
+	h4 = fp_tfast_comma(&q);
+	if (h4 > 255)
+		return fp_tuple_exact(b, n, i, out, end);
+	addr_end = q - 1;
+	p1 = fp_tfast_comma(&q);
+	if (p1 > 255)
+		return fp_tuple_exact(b, n, i, out, end);
+	p2 = fp_tfast(&q, &t);
+	if (p2 > 255 || t <= 9 || !(p1 | p2))
+		return fp_tuple_exact(b, n, i, out, end);
+	q--;
 	out->ep.addr[0] = (fp_u8)h1;
 	out->ep.addr[1] = (fp_u8)h2;
 	out->ep.addr[2] = (fp_u8)h3;
@@ -740,16 +825,26 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 	if (n - i > sizeof(FP_227_TEXT) - 1 &&
 	    !__builtin_memcmp(b + i, FP_227_TEXT, sizeof(FP_227_TEXT) - 1))
 		i += sizeof(FP_227_TEXT) - 1;
-	/* fp_227_start(), relying on the CR or LF after the text. */
-	do {
+	/*
+	 * fp_227_start(), relying on the CR or LF after the text.  A digit
+	 * at @i (right after the usual wording, whose last byte is '(')
+	 * starts a run: no search for it.
+	 */
+	s = i;
+	if (!fp_isdigit(b[i]))
+		goto search;
+	for (;;) {
+		while (fp_isdigit(b[i]))
+			i++;
+		if (b[i] == ',')
+			break;
+search:
 		s = i = fp_search_low(b, i, n, 0, &low);
 		if (i == n) {
 			out->kind = FP_K_227_NOADDR;
 			return FP_R_OK;
 		}
-		while (fp_isdigit(b[i]))
-			i++;
-	} while (b[i] != ',');
+	}
 	r = fp_tuple(b, n, s, out, &end);
 	if (r)
 		return r;
@@ -767,7 +862,13 @@ static enum fp_reason fp_parse_227(const unsigned char *b, fp_size n,
 static inline fp_size fp_229_start(const unsigned char *b, fp_size n,
 				   fp_size i, unsigned long *low)
 {
-	for (; (i = fp_search_low(b, i, n, 1, low)) < n; i++) {
+	for (;; i++) {
+		/* A '(' at @i (after the usual wording) needs no search. */
+		if (i >= n || b[i] != '(') {
+			i = fp_search_low(b, i, n, 1, low);
+			if (i >= n)
+				break;
+		}
 		if (i + 1 >= n)
 			return n;
 		if ((i + 2 >= n || b[i + 2] == b[i + 1]) &&

@@ -136,6 +136,15 @@ static int fs_code4(fp_u32 w)
 }
 
 /*
+ * A reply code from its three digits in @w, as the line loops compare
+ * them: the low nibble of each, in place.
+ */
+static int fs_key4(fp_u32 w)
+{
+	return (int)(w & 0x0f0f0f);
+}
+
+/*
  * What a server line (@n >= 1 bytes from its start) does to the reply
  * state.  Returns 1 when it is a final reply line (it answers the oldest
  * pending command): "ddd text" outside a multi-line reply, or "ddd text"
@@ -547,7 +556,7 @@ struct fs_pair {
 	fp_u64 cmdq;
 	fp_u32 len;
 	fp_u32 pops;
-	int multi;		/* code of the open multi-line reply, or -1 */
+	int multi;		/* open multi-line reply: fs_key4() of its code, or -1 */
 	int pickup;		/* FS_C_PICKUP */
 };
 
@@ -556,7 +565,10 @@ static void fs_pair_load(struct fs_pair *pq, const struct fs_conn *c)
 	pq->cmdq = c->cmdq;
 	pq->len = c->cmdq_len;
 	pq->pops = 0;
-	pq->multi = (c->flags & FS_C_MULTI) ? c->multi : -1;
+	pq->multi = -1;
+	if (c->flags & FS_C_MULTI)
+		pq->multi = (int)((c->multi / 100) | (c->multi / 10 % 10) << 8 |
+				  (c->multi % 10) << 16);
 	pq->pickup = c->flags & FS_C_PICKUP;
 }
 
@@ -572,7 +584,7 @@ static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
 		c->flags &= ~(FS_C_UNSYNC | FS_C_PICKUP);
 	if (pq->multi >= 0) {
 		c->flags |= FS_C_MULTI;
-		c->multi = (fp_u16)pq->multi;
+		c->multi = (fp_u16)fs_code4((fp_u32)pq->multi);
 	} else {
 		c->flags &= ~FS_C_MULTI;
 	}
@@ -580,13 +592,14 @@ static void fs_pair_store(const struct fs_pair *pq, struct fs_conn *c)
 
 /*
  * fs_q_head() of @pq; FS_Q_PICK for a reply to a command sent before the
- * connection was picked up mid-stream.
+ * connection was picked up mid-stream, as long as no reply has emptied a
+ * queue (fs_q_pop(): pairing is known again).
  */
 static int fs_pair_head(const struct fs_pair *pq)
 {
 	if (pq->pops < pq->len)
 		return (int)(pq->cmdq >> (2 * pq->pops) & 3);
-	return pq->pickup ? FS_Q_PICK : FS_Q_NONE;
+	return pq->pickup && !pq->len ? FS_Q_PICK : FS_Q_NONE;
 }
 
 /*
@@ -603,22 +616,15 @@ static int fs_reply_pq(struct fs_pair *pq, fp_u32 w, fp_u32 n)
 	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
 		/* Not the end of a reply: maybe the start of a multi-line one. */
 		if (b3 == '-' && pq->multi < 0)
-			pq->multi = fs_code4(w);
+			pq->multi = fs_key4(w);
 		return 0;
 	}
 	if (pq->multi >= 0) {
-		if (fs_code4(w) != pq->multi)
+		if (fs_key4(w) != pq->multi)
 			return 0;
 		pq->multi = -1;
 	}
 	return (w & 0xff) != '1';
-}
-
-/* A reply line of no interest, of at least four bytes, on @pq. */
-static void fs_reply4(struct fs_pair *pq, fp_u32 w)
-{
-	if (fs_reply_pq(pq, w, 4))
-		pq->pops++;
 }
 
 /*
@@ -838,6 +844,28 @@ static void fs_overlong(struct fs_ctx *x, const char *b, fp_u32 take,
  */
 #if FP_WORD_ORDER
 /*
+ * A reply line of no interest, of at least four bytes, whose first three
+ * are digits, on @pq: fs_reply_pq() inline, the digits known.
+ */
+static inline void fs_reply4(struct fs_pair *pq, fp_u32 w)
+{
+	fp_u32 b3 = w >> 24;
+
+	if (b3 != ' ' && b3 != '\r' && b3 != '\n') {
+		if (b3 == '-' && pq->multi < 0)
+			pq->multi = fs_key4(w);
+		return;
+	}
+	if (pq->multi >= 0) {
+		if (fs_key4(w) != pq->multi)
+			return;
+		pq->multi = -1;
+	}
+	if ((w & 0xff) != '1')
+		pq->pops++;
+}
+
+/*
  * Where the word loop of fs_lines() stops: the last LF in the whole words
  * from @p on that leaves at least three bytes after it in the segment (so
  * that the first four bytes of every line before it can be read at once),
@@ -876,15 +904,27 @@ static inline const unsigned char *fs_next_lf(const unsigned char **q,
 {
 	const unsigned char *e;
 
-	do {
+	for (;;) {
 		while (!*m) {
 			*q += FP_WSIZE;
 			*m = fp_lf_hint(fp_load(*q));
 		}
 		e = *q + fp_mask_first(*m);
 		*m = fp_mask_next(*m);
-	} while (*e != '\n');
-	return e;
+		if (*e == '\n')
+			return e;
+		/*
+		 * Not an LF: maybe text with bytes from 0x80 on (UTF-8), which
+		 * fp_lf_hint() flags.  Drop them from the rest of the word and
+		 * go on to the next candidate with fp_lf_hint7(), which does
+		 * not flag them.
+		 */
+		*m &= ~fp_load(*q);
+		while (!*m) {
+			*q += FP_WSIZE;
+			*m = fp_lf_hint7(fp_load(*q));
+		}
+	}
 }
 
 /*
@@ -908,8 +948,22 @@ static int fs_lines_other(struct fs_ctx *x, fp_u32 p, fp_u32 n, int interest)
 }
 
 /*
+ * Can a client line whose first four bytes are @w be of interest?  0 when
+ * fp_quick4() would say 0 for sure: its first byte must be a, c, e or p in
+ * either case, whose low five bits (the case bit 0x20 is not among them)
+ * are 1, 3, 5 and 16.  A few other bytes share them: fp_quick4()'s test
+ * then decides.
+ */
+static inline int fs_first_maybe(fp_u32 w)
+{
+	return (int)(((1U << 1 | 1U << 3 | 1U << 5 | 1U << 16) >> (w & 31)) &
+		     1);
+}
+
+/*
  * Client lines: a command of no interest only grows the queue, and so does
- * a bare PASV or EPSV (by FS_Q_DATA).
+ * a bare PASV or EPSV (by FS_Q_DATA).  The lines taken here are counted
+ * by how much the queue grew (@len from @len0).
  */
 static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
@@ -917,32 +971,54 @@ static fp_u32 fs_lines_client(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
 	unsigned long m = fp_lf_hint(fp_load(q));
 	struct fs_conn *c = x->c;
-	fp_u32 w, len = c->cmdq_len, lines = 0;
+	fp_u32 w, lw, len = c->cmdq_len, len0 = len, lines = 0;
 
 	for (;;) {
-		e = fs_next_lf(&q, &m);
-		w = fp_first4((const char *)p);
-		if (len < FS_CMDQ_MAX &&
-		    (!fp_quick4(w, FP_DIR_CLIENT) ||
-		     fp_bare4(w, (const char *)p, e + 1 - p))) {
-			if (fp_quick4(w, FP_DIR_CLIENT))
-				c->cmdq |= (fp_u64)FS_Q_DATA << (2 * len);
-			len++;
-			lines++;
-		} else {
-			c->cmdq_len = (fp_u8)len;
-			if (!fs_lines_other(x, p - b, e + 1 - p,
-					    fp_quick4(w, FP_DIR_CLIENT))) {
-				if (!x->held)
-					p = e + 1;
-				goto out;
+		/* What only grows the queue: no call in this loop. */
+		for (;;) {
+			e = fs_next_lf(&q, &m);
+			w = fp_first4((const char *)p);
+			if (len >= FS_CMDQ_MAX)
+				break;
+			if (fs_first_maybe(w)) {
+				/* fp_quick4(), the first letter known */
+				lw = w | 0x20202020;
+				if (lw == FP_W4('p', 'a', 's', 'v') ||
+				    lw == FP_W4('e', 'p', 's', 'v')) {
+					if (!fp_bare4(w, (const char *)p,
+						      e + 1 - p))
+						break;
+					c->cmdq |= (fp_u64)FS_Q_DATA <<
+						   (2 * len);
+				} else if (lw == FP_W4('p', 'o', 'r', 't') ||
+					   lw == FP_W4('e', 'p', 'r', 't') ||
+					   lw == FP_W4('a', 'u', 't', 'h') ||
+					   (lw & 0xffffff) ==
+					   FP_W4('c', 'c', 'c', 0)) {
+					break;
+				}
 			}
-			len = c->cmdq_len;
+			len++;
+			p = e + 1;
+			if (e == end)
+				goto done;
 		}
+		lines += len - len0;
+		c->cmdq_len = (fp_u8)len;
+		if (!fs_lines_other(x, p - b, e + 1 - p,
+				    fp_quick4(w, FP_DIR_CLIENT))) {
+			if (!x->held)
+				p = e + 1;
+			goto out;
+		}
+		len = c->cmdq_len;
+		len0 = len;
 		p = e + 1;
 		if (e == end)
 			break;
 	}
+done:
+	lines += len - len0;
 	c->cmdq_len = (fp_u8)len;
 out:
 	x->s->lines += lines;
@@ -953,58 +1029,73 @@ out:
  * Server lines: a reply line of no interest may answer a command.  The
  * common one first: "ddd " (three digits, SP: d = w ^ "000 " is 0..9 in
  * the first three bytes and 0 in the fourth, and adding 6 to those carries
- * nowhere), the last line of a reply; of interest when it is "227 ",
- * "229 " or "234 " (fp_quick4()).
+ * nowhere) outside a multi-line reply, the last line of a reply; of
+ * interest when it is "227 ", "229 " or "234 " (fp_quick4()).  Inside a
+ * multi-line reply @inm sets a bit that fails the test for every line:
+ * they all take the slow way (fs_reply4()).  The final replies of the
+ * common way are only counted (@fin), and added to the pops and the lines
+ * before anything else looks at them.
  */
 static fp_u32 fs_lines_server(struct fs_ctx *x, fp_u32 off, fp_u32 last)
 {
 	const unsigned char *b = (const unsigned char *)x->s->data;
 	const unsigned char *p = b + off, *q = p, *e, *end = b + last;
 	unsigned long m = fp_lf_hint(fp_load(q));
-	fp_u32 w, d, lines = 0;
+	fp_u32 w, d, t, inm, fin = 0, lines = 0;
 	struct fs_pair pq;
+	int stop = 0;
 
 	fs_pair_load(&pq, x->c);
+	inm = pq.multi < 0 ? 0 : 0x80000000;
 	for (;;) {
-		e = fs_next_lf(&q, &m);
-		w = fp_first4((const char *)p);
-		d = w ^ FP_W4('0', '0', '0', ' ');
-		if (!((d | (d + 0x060606)) & 0xfff0f0f0) &&
-		    w != FP_W4('2', '2', '7', ' ') &&
-		    w != FP_W4('2', '2', '9', ' ') &&
-		    w != FP_W4('2', '3', '4', ' ')) {
-			if (pq.multi >= 0)
+		/* Lines of no interest: no call in this loop. */
+		for (;;) {
+			e = fs_next_lf(&q, &m);
+			w = fp_first4((const char *)p);
+			d = (w ^ FP_W4('0', '0', '0', ' ')) | inm;
+			t = d | (d + 0x060606);
+			if (!(t & 0xfff0f0f0) &&
+			    ((w - FP_W4('2', '2', '7', ' ')) &
+			     ~(fp_u32)0x20000) &&
+			    w != FP_W4('2', '3', '4', ' ')) {
+				/* 227, 229: one bit apart in the third byte */
+				if ((d & 0xff) != 1)
+					fin++;
+				else
+					lines++;	/* 1yz: preliminary */
+			} else if (t & 0xf0f0f0) {
+				lines++;		/* no reply code */
+			} else if (!fp_quick4(w, FP_DIR_SERVER)) {
 				fs_reply4(&pq, w);
-			else if ((d & 0xff) != 1)
-				pq.pops++;
-			lines++;
-		} else if (!fp_quick4(w, FP_DIR_SERVER)) {
-			/* No reply code: nothing to do (fs_reply4()). */
-			if (!((d | (d + 0x060606)) & 0xf0f0f0))
-				fs_reply4(&pq, w);
-			lines++;
-		} else {
-			/* Of interest: fs_line() on the state in @pq. */
-			int tls = 0;
-
-			if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
-					  x->s->seq + (fp_u32)(p - b),
-					  &tls) == FS_HOLD)
+				inm = pq.multi < 0 ? 0 : 0x80000000;
+				lines++;
+			} else {
 				break;
-			lines++;
-			if (tls) {
-				p = e + 1;
-				fs_pair_store(&pq, x->c);
-				fs_tls_on(x);
-				goto out;
 			}
+			p = e + 1;
+			if (e == end)
+				goto done;
 		}
-		p = e + 1;
-		if (e == end)
+		/* Of interest: fs_line() on the state in @pq. */
+		pq.pops += fin;
+		lines += fin;
+		fin = 0;
+		if (fs_reply_line(x, &pq, (const char *)p, e + 1 - p,
+				  x->s->seq + (fp_u32)(p - b),
+				  &stop) == FS_HOLD)
 			break;
+		lines++;
+		p = e + 1;
+		if (stop || e == end)
+			break;
+		inm = pq.multi < 0 ? 0 : 0x80000000;
 	}
+done:
+	pq.pops += fin;
+	lines += fin;
 	fs_pair_store(&pq, x->c);
-out:
+	if (stop)
+		fs_tls_on(x);
 	x->s->lines += lines;
 	return p - b;
 }
@@ -1033,6 +1124,7 @@ static fp_u32 fs_lines(struct fs_ctx *x, fp_u32 p)
 		return fs_lines_client(x, p, last);
 	return fs_lines_server(x, p, last);
 #else
+	(void)x;
 	return p;
 #endif
 }

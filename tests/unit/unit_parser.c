@@ -1297,6 +1297,127 @@ static void run_lf_random(void)
 	end();
 }
 
+/*
+ * 227 and 229 after their usual wording skip the search for the tuple or
+ * the '(' when it follows at once.  The same text after a wording with one
+ * more space takes the general search: the results must be the same, the
+ * offsets one more.
+ */
+static void run_wording(void)
+{
+	static const char *const heads[] = {
+		"227 Entering Passive Mode (", "229 Entering Extended Passive Mode ",
+	};
+	static const char alpha[] = "0123456789,,,,(((|||)). \r\0!x";
+	char a[200], b[200];
+	unsigned int i, k, m, h;
+
+	begin("227/229 after the usual wording = after any other");
+	for (i = 0; i < 300000 && !case_failed; i++) {
+		struct fp_line x, y;
+		size_t n, l;
+
+		h = rnd32() & 1;
+		l = strlen(heads[h]);
+		memcpy(a, heads[h], l);
+		memcpy(b, heads[h], l - 1);
+		b[l - 1] = ' ';
+		b[l] = heads[h][l - 1];
+		n = l;
+		m = rnd32() % 40;
+		for (k = 0; k < m; k++)
+			a[n++] = rnd32() % 8 ? alpha[rnd32() % (sizeof(alpha) - 1)] :
+				 (char)('0' + rnd32() % 10);
+		if (rnd32() % 2 && n + 17 < sizeof(a)) {
+			/* often a tuple or an endpoint right after it */
+			memmove(a + l + 17, a + l, n - l);
+			memcpy(a + l, h ? "|||6446|)        " :
+			       "10,1,200,3,25,7)", 17);
+			n += 17;
+		}
+		memcpy(a + n, "\r\n", 2);
+		n += 2;
+		memcpy(b + l + 1, a + l, n - l);
+		fp_parse_lf(a, n, FP_DIR_SERVER, &x);
+		fp_parse_lf(b, n + 1, FP_DIR_SERVER, &y);
+		if (y.kind != FP_K_REJECT && y.kind != FP_K_227_NOADDR) {
+			y.ep_off--;
+			if (y.addr_len)
+				y.addr_off--;
+		}
+		y.len--;
+		CHECK(line_eq(&x, &y), "'%s': %s/%s, after other wording %s/%s",
+		      show(a, n), fp_kind_name(x.kind), fp_reason_name(x.reason),
+		      fp_kind_name(y.kind), fp_reason_name(y.reason));
+	}
+	end();
+}
+
+/*
+ * The tuple of PORT and 227 is parsed the common way (six numbers of one
+ * to three digits) when it can be, else the exact way.  A first number
+ * padded with zeros to four or five digits always takes the exact way and
+ * means the same: random tuples parse the same both ways, the lengths
+ * apart.
+ */
+static void run_tuple_ways(void)
+{
+	static const char seps[] = ",,,,,,,,,,,,,,,,.; x0|";
+	static const char *const tails[] = { "", ")", ").", " ok", "x", "5",
+					     ",", ",7", "\x01", "|" };
+	char a[160], b[170];
+	unsigned int i, k, cnt, pad, lead;
+
+	begin("PORT/227 tuple: common way = exact way");
+	for (i = 0; i < 300000 && !case_failed; i++) {
+		int srv = (int)(rnd32() & 1);
+		struct fp_line x, y;
+		size_t n, h, m;
+
+		h = (size_t)sprintf(a, srv ? "227 =" : "PORT ");
+		cnt = 4 + rnd32() % 4;
+		for (k = 0; k < cnt; k++) {
+			unsigned int v = rnd32() % 8 ? rnd32() % 256 :
+					 rnd32() % 1000;
+
+			if (k)
+				a[h++] = rnd32() % 30 ? ',' :
+					 seps[rnd32() % (sizeof(seps) - 1)];
+			h += (size_t)sprintf(a + h, rnd32() % 6 ? "%u" : "%03u",
+					     v % (rnd32() % 3 ? 1000 : 10));
+		}
+		h += (size_t)sprintf(a + h, "%s\r\n",
+				     tails[rnd32() % (sizeof(tails) /
+						      sizeof(tails[0]))]);
+		n = h;
+		/* the first number, zero-padded to 4 or 5 digits */
+		m = 5;
+		for (lead = 0; (a[m + lead] >= '0' && a[m + lead] <= '9'); lead++)
+			;
+		if (lead < 1 || lead > 3)
+			continue;
+		pad = 4 + rnd32() % 2 - lead;
+		memcpy(b, a, m);
+		memset(b + m, '0', pad);
+		memcpy(b + m + pad, a + m, n - m);
+		fp_parse_lf(a, n, srv ? FP_DIR_SERVER : FP_DIR_CLIENT, &x);
+		fp_parse_lf(b, n + pad, srv ? FP_DIR_SERVER : FP_DIR_CLIENT, &y);
+		if (y.ep_len && y.ep_off > m) {
+			/* a 227 whose tuple is a later digit run */
+			y.ep_off = (fp_u16)(y.ep_off - pad);
+			y.addr_off = (fp_u16)(y.addr_off - pad);
+		} else if (y.ep_len) {
+			y.ep_len = (fp_u16)(y.ep_len - pad);
+			y.addr_len = (fp_u16)(y.addr_len - pad);
+		}
+		y.len -= pad;
+		CHECK(line_eq(&x, &y), "'%s': %s/%s, padded %s/%s",
+		      show(a, n), fp_kind_name(x.kind), fp_reason_name(x.reason),
+		      fp_kind_name(y.kind), fp_reason_name(y.reason));
+	}
+	end();
+}
+
 /* fp_bare4() names only lines that fp_parse_line() gives that kind. */
 static void run_bare(void)
 {
@@ -1339,9 +1460,9 @@ static void run_masks(void)
 	unsigned char w[sizeof(unsigned long)];
 	unsigned int i, k, j;
 
-	begin("fp_lf_mask/fp_zero_mask exact, fp_lf_hint, flag helpers");
+	begin("fp_lf_mask/fp_zero_mask exact, fp_lf_hint(7), flag helpers");
 	for (i = 0; i < 400000; i++) {
-		unsigned long x, m, h, want = 0, z = 0;
+		unsigned long x, m, h, h7, want = 0, z = 0;
 		unsigned int first = FP_WSIZE, last = 0, cnt = 0;
 
 		for (k = 0; k < FP_WSIZE; k++) {
@@ -1354,6 +1475,7 @@ static void run_masks(void)
 		x = fp_load(w);
 		m = fp_lf_mask(x);
 		h = fp_lf_hint(x);
+		h7 = fp_lf_hint7(x);
 		z = fp_zero_mask(x);
 		for (k = 0; k < FP_WSIZE; k++) {
 			/* The flag of byte k: where a load puts byte k. */
@@ -1365,7 +1487,11 @@ static void run_masks(void)
 			CHECK(!(m & bit) == (w[k] != '\n'), "lf byte %u", k);
 			CHECK(!(z & bit) == (w[k] != 0), "zero byte %u", k);
 			if (w[k] == '\n')
-				CHECK(h & bit, "hint misses LF at %u", k);
+				CHECK((h & bit) && (h7 & bit),
+				      "hint misses LF at %u", k);
+			/* fp_lf_hint7() never flags a byte from 0x80 on */
+			CHECK(!(h7 & bit) || w[k] < 0x80,
+			      "hint7 flags byte %02x", w[k]);
 			if (w[k] == '\n') {
 				if (first == FP_WSIZE)
 					first = k;
@@ -1376,10 +1502,29 @@ static void run_masks(void)
 		}
 		CHECK(!(m & ~want), "stray bits");
 #if FP_WORD_ORDER
-		if (h)
-			CHECK(w[fp_mask_first(h)] < 11,
-			      "hint's first flag is byte %02x",
-			      w[fp_mask_first(h)]);
+#if FP_WORD_ORDER == 1
+		/*
+		 * Up to the first byte below 11 (no borrow yet) the hint is
+		 * exact: bytes below 11 and from 0x8b on.
+		 */
+		for (k = 0; k < FP_WSIZE; k++) {
+			unsigned long bit;
+			unsigned char one[sizeof(unsigned long)] = { 0 };
+
+			one[k] = 0x80;
+			bit = fp_load(one);
+			CHECK(!(h & bit) == (w[k] >= 11 && w[k] < 0x8b),
+			      "hint flag of byte %u (%02x)", k, w[k]);
+			if (w[k] < 11)
+				break;
+		}
+		if (h7)
+			CHECK(w[fp_mask_first(h7)] < 11,
+			      "hint7's first flag is byte %02x",
+			      w[fp_mask_first(h7)]);
+#else
+		CHECK(h == m && h7 == m, "hint is not the exact mask");
+#endif
 		if (!m)
 			continue;
 		CHECK(fp_mask_first(m) == first && fp_mask_last(m) == last,
@@ -1465,6 +1610,8 @@ int main(int argc, char **argv)
 	run_lf_random();
 	run_bare();
 	run_masks();
+	run_wording();
+	run_tuple_ways();
 	run_names();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

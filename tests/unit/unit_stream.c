@@ -504,6 +504,234 @@ static void case_quick(void)
 	end();
 }
 
+/* ---- differential: the line loops against the line-at-a-time path ---- */
+
+/* tests/unit/stream_ref.c: the engine without its word-at-a-time loops. */
+void ref_fs_start(struct fs_conn *c, enum fs_dirn dir, fp_u32 seq);
+void ref_fs_segment(struct fs_conn *c, struct fs_seg *s);
+void ref_fs_release(struct fs_conn *c, void *host);
+void ref_fs_pickup(struct fs_conn *c);
+
+/* Bytes of the junk lines: LF-like, high, NUL/CR, digits, text. */
+static unsigned char diff_byte(void)
+{
+	static const char text[] = "0123456789 ,|()-.aAePpRrTtSsVv227934";
+
+	switch (rndn(8)) {
+	case 0:
+		return (unsigned char)(rndn(10) == 9 ? 11 : rndn(10));
+	case 1:
+		return (unsigned char)(0x80 + rndn(0x80));
+	case 2:
+		return (unsigned char)(0x8b + rndn(0x75));
+	case 3:
+		return rndn(2) ? '\r' : 0;
+	default:
+		return (unsigned char)text[rndn(sizeof(text) - 1)];
+	}
+}
+
+/* One line of direction @dir, with its LF, appended to @b at *@n. */
+static void diff_line(char *b, size_t *n, int dir, const struct addrs *A)
+{
+	static const char *const codes[] = {
+		"200", "226", "150", "125", "213", "250", "331", "227", "229",
+		"234", "221", "110", "199", "550", "2a7", "22", "22 ",
+	};
+	static const char *const cmds[] = {
+		"PASV", "pasv", "EPSV", "EPSV 2", "PORT", "EPRT", "NOOP",
+		"RETR a", "AUTH SSL", "CCC", "PAS", "P", "", "eprt", "Port",
+	};
+	const char *eol = rndn(4) ? "\r\n" : "\n";
+	unsigned int k, len, port = 1 + rndn(65535);
+	char *o = b + *n;
+	int w = 0;
+
+	switch (rndn(14)) {
+	case 0:
+	case 1:
+	case 2:
+		w = dir ? sprintf(o, "%s text%s", codes[rndn(17)], eol) :
+			  sprintf(o, "%s%s", cmds[rndn(15)], eol);
+		break;
+	case 3:
+		w = dir ? sprintf(o, "%s-multi%s", codes[rndn(17)], eol) :
+			  sprintf(o, "PORT %s,%u,%u%s", A->own_comma,
+				  port >> 8, port & 255, eol);
+		break;
+	case 4:
+		w = dir ? sprintf(o, " %s cont%s", codes[rndn(17)], eol) :
+			  sprintf(o, "EPRT |1|%s|%u|%s", A->own_text, port, eol);
+		break;
+	case 5:
+		w = dir ? sprintf(o, "227 Entering Passive Mode (%s,%u,%u).%s",
+				  A->own_comma, port >> 8, port & 255, eol) :
+			  sprintf(o, "PASV%s", eol);
+		break;
+	case 6:
+		w = dir ? sprintf(o, "229 Entering Extended Passive Mode (|||%u|)%s",
+				  port, eol) :
+			  sprintf(o, "EPSV%s", eol);
+		break;
+	case 7:
+		w = dir ? sprintf(o, "227 =%s,%u,%u%s", A->own_comma, port >> 8,
+				  port & 255, eol) :
+			  sprintf(o, "PORT 198,51,100,%u,%u,%u%s", rndn(256),
+				  port >> 8, port & 255, eol);
+		break;
+	case 8:
+		/* over-long, sometimes */
+		len = rndn(8) ? rndn(40) : 480 + rndn(100);
+		w = sprintf(o, "%s", dir ? codes[rndn(17)] : cmds[rndn(15)]);
+		for (k = 0; k < len; k++)
+			o[w++] = (char)diff_byte();
+		w += sprintf(o + w, "%s", eol);
+		break;
+	default:
+		/* junk of any length: LFs at every offset of a word */
+		len = rndn(24);
+		for (k = 0; k < len; k++)
+			o[w++] = (char)diff_byte();
+		o[w++] = '\n';
+		break;
+	}
+	*n += (size_t)w;
+}
+
+static int diff_cmp(const struct fs_conn *a, const struct fs_conn *b,
+		    const struct fs_seg *x, const struct fs_seg *y,
+		    const struct host *ha, const struct host *hb, int dir)
+{
+	int i;
+
+	if (x->drop != y->drop || x->nedit != y->nedit || x->adj != y->adj ||
+	    x->head != y->head || x->keep != y->keep || x->lines != y->lines)
+		return 1;
+	if (x->nedit && (x->edit_off != y->edit_off ||
+			 x->edit_len != y->edit_len ||
+			 x->rep_len != y->rep_len ||
+			 memcmp(x->rep, y->rep, x->rep_len)))
+		return 2;
+	if (x->adj && (x->adj_pos != y->adj_pos ||
+		       x->adj_delta != y->adj_delta))
+		return 3;
+	if (memcmp(ha->ev, hb->ev, sizeof(ha->ev)) || ha->nexp != hb->nexp ||
+	    memcmp(ha->exp_port, hb->exp_port, sizeof(ha->exp_port)))
+		return 4;
+	if (a->cmdq != b->cmdq || a->cmdq_len != b->cmdq_len ||
+	    a->flags != b->flags ||
+	    ((a->flags & FS_C_MULTI) && a->multi != b->multi) ||
+	    memcmp(a->hole_gap, b->hole_gap, sizeof(a->hole_gap)))
+		return 5;
+	for (i = 0; i < 2; i++) {
+		const struct fs_dir *d = &a->dir[i], *e = &b->dir[i];
+
+		if (d->next_seq != e->next_seq || d->len != e->len ||
+		    d->flags != e->flags || d->holds != e->holds ||
+		    d->drops != e->drops || d->tls_hlen != e->tls_hlen ||
+		    memcmp(&d->rw, &e->rw, sizeof(d->rw)))
+			return 6;
+	}
+	if (!a->lines != !b->lines)
+		return 7;
+	if (a->lines && !(a->dir[dir].flags & FS_D_TLS) &&
+	    memcmp(a->lines + dir * FP_LINE_MAX, b->lines + dir * FP_LINE_MAX,
+		   a->dir[dir].len))
+		return 8;
+	return 0;
+}
+
+/*
+ * Random lines (junk with bytes below 11 and above 0x8a around LFs at
+ * every offset of a word, lines of interest, multi-line and over-long
+ * replies, short lines) in random segments, NAT or not, ACKed or not:
+ * the engine and its line-at-a-time reference decide the same, byte for
+ * byte, segment by segment.
+ */
+static void case_differential(unsigned long seed)
+{
+	static struct fs_conn a, b;
+	static struct host ha, hb;
+	static char data[2][64 * 1024];
+	struct addrs A;
+	size_t len[2], pos[2];
+	int round, segs = 0, lines = 0;
+
+	begin("line loops and line-at-a-time path decide alike");
+	rng_state = seed * 0x2545F4914F6CDD1Dull + 4242;
+	for (round = 0; round < 1500 && !case_failed; round++) {
+		int nat = chance(60), stall = 0, dir, i, why;
+		fp_u32 isn[2] = { rnd(), rnd() };
+
+		set_addrs(&A, 0, "10.10.10.10",
+			  chance(50) ? "203.0.113.1" : "198.51.100.222");
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		memset(&ha, 0, sizeof(ha));
+		memset(&hb, 0, sizeof(hb));
+		for (dir = 0; dir < 2; dir++) {
+			len[dir] = 0;
+			pos[dir] = 0;
+			for (i = 0; i < 80; i++)
+				diff_line(data[dir], &len[dir], dir, &A);
+			fs_start(&a, (enum fs_dirn)dir, isn[dir]);
+			ref_fs_start(&b, (enum fs_dirn)dir, isn[dir]);
+		}
+		if (chance(10)) {
+			fs_pickup(&a);
+			ref_fs_pickup(&b);
+		}
+		while (pos[0] < len[0] || pos[1] < len[1]) {
+			struct fs_seg x, y;
+			size_t n, r = rndn(10);
+
+			dir = pos[0] >= len[0] ? 1 : pos[1] >= len[1] ? 0 :
+			      (int)rndn(2);
+			n = r < 3 ? 1 + rndn(16) : r < 6 ? 1 + rndn(200) :
+			    r < 8 ? 1448 : 1 + rndn(3000);
+			if (n > len[dir] - pos[dir])
+				n = len[dir] - pos[dir];
+			memset(&x, 0, sizeof(x));
+			x.data = data[dir] + pos[dir];
+			x.seq = isn[dir] + (fp_u32)pos[dir];
+			x.len = (fp_u32)n;
+			x.dir = (fp_u8)dir;
+			x.flags = FS_S_STRICT | (nat ? FS_S_NAT : 0) |
+				  (chance(80) ? FS_S_ACKED : 0);
+			x.acked = x.seq;
+			x.own = A.own;
+			x.pub = nat ? A.pub : A.own;
+			y = x;
+			x.host = &ha;
+			y.host = &hb;
+			fs_segment(&a, &x);
+			ref_fs_segment(&b, &y);
+			segs++;
+			lines += (int)x.lines;
+			why = diff_cmp(&a, &b, &x, &y, &ha, &hb, dir);
+			if (why) {
+				fail("round %d segment %d (dir %d, %zu bytes at %zu): differ (%d): keep %u/%u lines %u/%u",
+				     round, segs, dir, n, pos[dir], why,
+				     x.keep, y.keep, x.lines, y.lines);
+				break;
+			}
+			if (!x.drop && x.keep) {
+				pos[dir] += x.keep;
+				stall = 0;
+			} else if (++stall > 8) {
+				pos[dir] += n;	/* never stall: a hole */
+				stall = 0;
+			}
+		}
+		fs_release(&a, &ha);
+		ref_fs_release(&b, &hb);
+	}
+	CHECK(lines > 100000, "only %d lines compared", lines);
+	printf("unit_stream: differential: %d rounds, %d segments, %d lines\n",
+	       round, segs, lines);
+	end();
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 3000;
@@ -522,6 +750,7 @@ int main(int argc, char **argv)
 	case_queue_limit();
 	case_quick();
 
+	case_differential(seed);
 	rng_state = seed * 0x9E3779B97F4A7C15ull + 1;
 	for (i = 0; i < rounds; i++) {
 		char why[400];
