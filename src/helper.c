@@ -198,12 +198,15 @@ static struct fpm_conn *fpm_conn_get(struct fpm_net *fn, struct nf_conn *ct,
 				     struct fpm_help_data *h)
 {
 	struct fpm_conn *fc = READ_ONCE(h->conn), *old;
+	bool missed;
 	int d, syn;
 
 	if (fc)
 		return fc == FPM_CONN_DEAD ? NULL : fc;
 	if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
 		return NULL;
+	/* An earlier allocation failed: that payload passed untracked. */
+	missed = READ_ONCE(h->nomem);
 	fc = fpm_alloc_conn(fn);
 	if (!fc) {
 		WRITE_ONCE(h->nomem, 1);
@@ -214,13 +217,22 @@ static struct fpm_conn *fpm_conn_get(struct fpm_net *fn, struct nf_conn *ct,
 	spin_lock_init(&fc->lock);
 	fc->ct = ct;
 	syn = 0;
-	for (d = 0; d < IP_CT_DIR_MAX; d++)
+	/*
+	 * Tracking starts at the handshake's sequence numbers only when no
+	 * byte went by untracked; otherwise everything since would look
+	 * like a hole, and under NAT the segments beyond it would be dropped
+	 * for a retransmission that never fills it.
+	 */
+	for (d = 0; d < IP_CT_DIR_MAX && !missed; d++)
 		/* Pairs with the release in fpm_help(): isn is written. */
 		if (smp_load_acquire(&h->isn_ok[d])) {
 			fs_start(&fc->fs, d, READ_ONCE(h->isn[d]));
 			syn++;
 		}
-	/* No handshake seen (conntrackd, ctnetlink): picked up mid-stream. */
+	/*
+	 * No handshake seen (conntrackd, ctnetlink), or payload missed:
+	 * picked up mid-stream.
+	 */
 	if (!syn)
 		fs_pickup(&fc->fs);
 

@@ -268,6 +268,7 @@ check_no_splat() {
 }
 
 nomem() { stat_counter "$NS_RTR" nomem; }
+ooo() { stat_counter "$NS_RTR" ooo; }
 
 # The passive transfer went through the ALG (227 rewritten) or around it.
 alg_rewrote() { saw "$XFER_LOG" '<--- 227 .*203,0,113,1,'; }
@@ -366,10 +367,11 @@ test_fail_function_always() {
 test_fail_function_intermittent() {
 	require_faults
 	setup
-	local funcs n0 inj1 inj2 r=0 a=0
+	local funcs n0 o0 inj1 inj2 r=0 a=0
 	funcs=$(module_inject_funcs)
 	[ -n "$funcs" ] || { fail "ftp_portmap declares no error-injectable function (issue 8)"; return; }
 	n0=$(nomem)
+	o0=$(ooo)
 	# shellcheck disable=SC2086
 	must ff_arm 100 2 100000 $funcs
 	sessions "every 2nd allocation fails"
@@ -384,6 +386,8 @@ test_fail_function_intermittent() {
 	check_ge "interval 2: failures injected" 1 "$inj1"
 	check "probability 40, times 6: at most 6 injected ($inj2)" test "$inj2" -le 6
 	check_ge "nomem moved" $((n0 + 1)) "$(nomem)"
+	check_eq "no segment dropped as beyond a hole after a failed allocation (ooo)" \
+		"$o0" "$(ooo)"
 	info "passive transfers: $r rewritten by the ALG, $a around it"
 	check_eq "every passive transfer took one of the two paths" 4 $((r + a))
 	check_no_splat
@@ -409,10 +413,11 @@ peer_sessions() {
 test_split_lines() {
 	require_faults
 	setup
-	local funcs n0 n1 inj
+	local funcs n0 n1 inj o0
 	must peer_start
 	funcs=$(module_inject_funcs)
 	n0=$(nomem)
+	o0=$(ooo)
 	if [ -z "$funcs" ]; then
 		fail "ftp_portmap declares no error-injectable function (issue 8)"
 	else
@@ -425,6 +430,10 @@ test_split_lines() {
 		check_ge "fail_function: failures injected" 1 "$inj"
 		n1=$(nomem)
 		check_ge "fail_function: nomem moved" $((n0 + 1)) "$n1"
+		# A state allocated after payload went by untracked must not
+		# take what follows for segments beyond a hole (and drop them).
+		check_eq "fail_function: no segment dropped as beyond a hole (ooo)" \
+			"$o0" "$(ooo)"
 		n0=$n1
 	fi
 	# shellcheck disable=SC2086 # cache lists
@@ -436,6 +445,8 @@ test_split_lines() {
 		faults_off
 		check_ge "failslab: failures injected" 1 "$inj"
 		check_ge "failslab: nomem moved" $((n0 + 1)) "$(nomem)"
+		check_eq "failslab: no segment dropped as beyond a hole (ooo)" \
+			"$o0" "$(ooo)"
 	fi
 	check_no_splat
 }
