@@ -9,11 +9,10 @@
 #                               ("make check-quick", the development loop)
 #
 # Why debug/* is not in "make check" (yet): on a fresh 2-core CI machine
-# without KVM the cold debug-kernel build (~2000 CPU-seconds) plus the
-# suites under KASAN/lockdep in TCG would take "make check" past CI's
-# 90 minutes (docs/testing.md, "Does a cold make check fit"), and on the
-# debug kernel alg's test_unload_live still fails (not yet understood).
-# FPM_CHECK_DEBUG=1 is the same as --debug.
+# without KVM the cold debug-kernel build (~1800-2000 CPU-seconds) plus
+# the suites under KASAN/lockdep in TCG (143-363 s a test) would take
+# "make check" well past 60 minutes and near CI's 90 (docs/testing.md,
+# "Does a cold make check fit").  FPM_CHECK_DEBUG=1 is the same as --debug.
 #
 # Stages, in order:
 #   unit          make -C tests/unit run
