@@ -40,8 +40,12 @@
 # Test functions are called indirectly (by name), hence SC2317.
 # shellcheck disable=SC2317
 
-# 10,000 connects take a while under emulation (TCG).
-FPM_TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-600}
+# 10,000 connects take a while under emulation (TCG), and several times
+# longer on the KASAN + lockdep kernel (tests/vm/debug-6.1.config).
+case "$(uname -r)" in
+*-fpm-debug*) FPM_TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-2400} ;;
+*) FPM_TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-600} ;;
+esac
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
