@@ -410,6 +410,31 @@ static inline enum fp_reason fp_tnext(const unsigned char *b, fp_size n,
 }
 
 /*
+ * A parsed tuple at @i of @b into @out: @a the address (h1 in the high
+ * byte), @port, the address ending at @addr_end and the tuple at @q;
+ * *@end is set to @q's offset.
+ */
+static inline enum fp_reason fp_tuple_done(struct fp_line *out,
+					   const unsigned char *b, fp_size i,
+					   const unsigned char *addr_end,
+					   const unsigned char *q, fp_u32 a,
+					   fp_u32 port, fp_size *end)
+{
+	out->ep.addr[0] = (fp_u8)(a >> 24);
+	out->ep.addr[1] = (fp_u8)(a >> 16);
+	out->ep.addr[2] = (fp_u8)(a >> 8);
+	out->ep.addr[3] = (fp_u8)a;
+	out->ep.family = 4;
+	out->ep.port = (fp_u16)port;
+	out->ep_off = (fp_u16)i;
+	out->ep_len = (fp_u16)(q - b - i);
+	out->addr_off = (fp_u16)i;
+	out->addr_len = (fp_u16)(addr_end - b - i);
+	*end = (fp_size)(q - b);
+	return FP_R_OK;
+}
+
+/*
  * "h1,h2,h3,h4,p1,p2" at @i (PORT, 227), the exact way: the reason of the
  * first failure in order.  On success fills @out's endpoint and ranges
  * and sets *@end right after p2.
@@ -438,18 +463,8 @@ static enum fp_reason fp_tuple_exact(const unsigned char *b, fp_size n,
 		return r;
 	if (!p1 && !p2)
 		return FP_R_PORT;
-	out->ep.addr[0] = (fp_u8)h1;
-	out->ep.addr[1] = (fp_u8)h2;
-	out->ep.addr[2] = (fp_u8)h3;
-	out->ep.addr[3] = (fp_u8)h4;
-	out->ep.family = 4;
-	out->ep.port = (fp_u16)(p1 << 8 | p2);
-	out->ep_off = (fp_u16)i;
-	out->ep_len = (fp_u16)(q - b - i);
-	out->addr_off = (fp_u16)i;
-	out->addr_len = (fp_u16)(addr_end - b - i);
-	*end = (fp_size)(q - b);
-	return FP_R_OK;
+	return fp_tuple_done(out, b, i, addr_end, q, h1 << 24 | h2 << 16 |
+			     h3 << 8 | h4, p1 << 8 | p2, end);
 }
 
 /*
@@ -521,18 +536,8 @@ static enum fp_reason fp_tuple(const unsigned char *b, fp_size n, fp_size i,
 	if (p2 > 255 || t <= 9 || !(p1 | p2))
 		return fp_tuple_exact(b, n, i, out, end);
 	q--;
-	out->ep.addr[0] = (fp_u8)h1;
-	out->ep.addr[1] = (fp_u8)h2;
-	out->ep.addr[2] = (fp_u8)h3;
-	out->ep.addr[3] = (fp_u8)h4;
-	out->ep.family = 4;
-	out->ep.port = (fp_u16)(p1 << 8 | p2);
-	out->ep_off = (fp_u16)i;
-	out->ep_len = (fp_u16)(q - b - i);
-	out->addr_off = (fp_u16)i;
-	out->addr_len = (fp_u16)(addr_end - b - i);
-	*end = (fp_size)(q - b);
-	return FP_R_OK;
+	return fp_tuple_done(out, b, i, addr_end, q, h1 << 24 | h2 << 16 |
+			     h3 << 8 | h4, p1 << 8 | p2, end);
 }
 
 /*
