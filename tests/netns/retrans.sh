@@ -296,15 +296,6 @@ test_holes_pipelined() {
 		--repeat 2
 }
 
-# netem loss on one link, and lftp through the DNAT + ALG to vsftpd at
-# 10.9.9.5 (its 227 grows by 3 bytes when rewritten): N passive and N
-# active downloads in one session.  lftp waits for each reply before the
-# next command (ftp:sync-mode on); RETRANS_PIPELINE=1 sets sync-mode off
-# (commands pipelined, several replies in flight: a reply before a 227
-# lost downstream; see docs/retrans.md, fixed bug 2).  $1: up
-# (client side: pub p0 and rtr rp) or down (server side: rtr rs and srv
-# s0).  Needs topo_retrans, router_retrans and vsftpd_start done,
-# s1..sN.bin in SRV_ROOT.
 # longest_gap LOG: the longest time in seconds between two consecutive
 # lines of an lftp debug log ("YYYY-MM-DD HH:MM:SS ..." lines).
 longest_gap() {
@@ -316,6 +307,15 @@ longest_gap() {
 	} END { print max + 0 }' "$1"
 }
 
+# netem loss on one link, and lftp through the DNAT + ALG to vsftpd at
+# 10.9.9.5 (its 227 grows by 3 bytes when rewritten): N passive and N
+# active downloads in one session.  lftp waits for each reply before the
+# next command (ftp:sync-mode on); RETRANS_PIPELINE=1 sets sync-mode off
+# (commands pipelined, several replies in flight: a reply before a 227
+# lost downstream; see docs/retrans.md, fixed bug 2).  $1: up
+# (client side: pub p0 and rtr rp) or down (server side: rtr rs and srv
+# s0).  Needs topo_retrans, router_retrans and vsftpd_start done,
+# s1..sN.bin in SRV_ROOT.
 loss_run() {
 	local where=$1 pct=${RETRANS_LOSS:-15} n=${RETRANS_XFERS:-4}
 	local i cmds="" log rc conns f bad=0 before after links
