@@ -59,6 +59,9 @@ case "${FPM_ROBUST_SIZE:-quick}" in
 full) _c=10000 _s=20 _y=20 _m=200000 ;;
 *) _c=3000 _s=20 _y=10 _m=50000 ;;
 esac
+# The debug kernel (KASAN, lockdep, kmemleak) runs the delete loops about
+# three times slower: the stress runs longer there for the same rounds.
+case "$(uname -r)" in *-fpm-debug*) _s=$((_s * 3)) ;; esac
 N_CONNECTS=${FPM_ROBUST_CONNECTS:-$_c}
 STRESS_SECS=${FPM_ROBUST_STRESS_SECS:-$_s}
 N_CYCLES=${FPM_ROBUST_CYCLES:-$_y}
@@ -88,7 +91,14 @@ N_MAPPINGS=${FPM_ROBUST_MAPPINGS:-$_m}
 # - LEAK_SUNRECLAIM: /proc/meminfo SUnreclaim may be at most 2 MiB above
 #   the baseline.  Coarser (whole slab pages: with slub_debug a kmalloc-1k
 #   slab is 8 pages, and a partly used slab stays), so a wider margin;
-#   today's leak is 10-20 MB of it.
+#   today's leak is 10-20 MB of it.  On a kernel with kmemleak (debug-6.1)
+#   it is only reported: the debug machinery keeps its own slab there -
+#   after 50000 mappings and rmmod, ODEBUG's pool (debug_objects_cache,
+#   the trackers of the rcu_heads they were freed through) was 83872
+#   objects, 7.2 MB, above the baseline, with every judged cache back at
+#   its baseline - and kmemleak judges leaks object by object at the end
+#   of the VM's run (tests/vm/stage2.sh).  Above the tolerance every
+#   cache's growth is printed.
 # None of them scales with the number of connections.
 LEAK_OBJS=$((N_CONNECTS / 3 < 1000 ? N_CONNECTS / 3 : 1000))
 LEAK_BYTES=$((1024 * 1024))
@@ -264,6 +274,8 @@ slab_snap() {
 		/proc/slabinfo >"$T_DIR/$1.slab"
 	awk '/^(Slab|SUnreclaim):/ { sub(":", "", $1); print $1, $2 * 1024 }' \
 		/proc/meminfo >"$T_DIR/$1.mem"
+	# every cache, for the log when SUnreclaim stays up
+	awk 'NR > 2 { print $1, $2, $4 }' /proc/slabinfo >"$T_DIR/$1.all.slab"
 }
 
 # slab_diff A B: "cache objects bytes" for every cache that moved
@@ -302,7 +314,8 @@ leak_check() {
 		maxobj=${maxobj:-0}
 		sunr=$(mem_diff "$base" now SUnreclaim)
 		if [ "$bytes" -le $LEAK_BYTES ] && [ "$maxobj" -le $LEAK_OBJS ] &&
-			[ "$sunr" -le $LEAK_SUNRECLAIM ]; then
+			{ [ "$sunr" -le $LEAK_SUNRECLAIM ] ||
+				[ -e /sys/kernel/debug/kmemleak ]; }; then
 			break
 		fi
 		[ $SECONDS -ge $end ] && break
@@ -320,7 +333,12 @@ leak_check() {
 	else
 		fail "$what: kmalloc/kmalloc-cg/ftp_portmap/nf_conntrack caches hold $((bytes / 1024)) KB more than at the baseline (tolerance $((LEAK_BYTES / 1024)) KB)"
 	fi
-	if [ "$sunr" -le $LEAK_SUNRECLAIM ]; then
+	if [ "$sunr" -gt $LEAK_SUNRECLAIM ]; then
+		info "$what: every slab cache vs baseline: $(top_growth "$base.all" now.all 6)"
+	fi
+	if [ -e /sys/kernel/debug/kmemleak ]; then
+		info "$what: SUnreclaim not judged on a kernel with kmemleak (the debug machinery's own slab, e.g. ODEBUG's pool, is in it; kmemleak judges leaks at the end of the run)"
+	elif [ "$sunr" -le $LEAK_SUNRECLAIM ]; then
 		pass "$what: SUnreclaim back to the baseline ($((sunr / 1024)) KB, tolerance $((LEAK_SUNRECLAIM / 1024)) KB)"
 	else
 		fail "$what: SUnreclaim $((sunr / 1024)) KB above the baseline (tolerance $((LEAK_SUNRECLAIM / 1024)) KB)"
@@ -475,19 +493,25 @@ test_rmmod_pending_expect() {
 	check "rmmod ftp_portmap (data connections not opened yet)" mod_unload 30
 	info "rmmod took $RMMOD_TRIES attempt(s)"
 	# Removal must be part of rmmod; a moment for deferred work anyway.
+	# ctnetlink (conntrack -L expect) is the check: a kernel without
+	# CONFIG_NF_CONNTRACK_PROCFS (debug-6.1) has no /proc file to read.
 	for i in $(seq 10); do
-		if ! nsx "$NS_RTR" cat /proc/net/nf_conntrack_expect >"$T_DIR/expect1"; then
-			echo "unreadable" >"$T_DIR/expect1"
+		if ! nsx "$NS_RTR" conntrack -L expect >"$T_DIR/expect1" 2>"$T_DIR/expect1.err"; then
+			echo "conntrack -L expect failed: $(cat "$T_DIR/expect1.err")" >"$T_DIR/expect1"
 		fi
 		[ -s "$T_DIR/expect1" ] || break
 		sleep 0.5
 	done
 	left=$(grep -c . "$T_DIR/expect1")
 	sed 's/^/      | /' "$T_DIR/expect1"
-	check_eq "no expectation left in the router's /proc/net/nf_conntrack_expect after rmmod" \
+	check_eq "no expectation left in the router after rmmod (conntrack -L expect)" \
 		0 "$left"
-	check_eq "  ... nor in conntrack -L expect" 0 \
-		"$(nsx "$NS_RTR" conntrack -L expect 2>/dev/null | grep -c .)"
+	if nsx "$NS_RTR" test -r /proc/net/nf_conntrack_expect; then
+		check_eq "  ... nor in /proc/net/nf_conntrack_expect" 0 \
+			"$(nsx "$NS_RTR" cat /proc/net/nf_conntrack_expect | grep -c .)"
+	else
+		info "no /proc/net/nf_conntrack_expect in this kernel (CONFIG_NF_CONNTRACK_PROCFS off): ctnetlink only"
+	fi
 	must module_load
 	check_no_splat
 }
