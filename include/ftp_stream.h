@@ -33,9 +33,15 @@
  * - A rewrite is remembered (struct fs_rw) until the peer ACKs the bytes
  *   after it, so that retransmissions starting anywhere get the same bytes
  *   at the same output positions.  At most one rewrite per direction is in
- *   flight: a line needing another is held back until the first is ACKed.
- *   The kernel's sequence adjustment keeps one correction point per
- *   direction, which is then always exact.
+ *   flight: the kernel's sequence adjustment keeps one correction point per
+ *   direction, which is then always exact.  Several addresses in the
+ *   never-forwarded bytes of one segment (pipelined commands, their
+ *   replies) make one rewrite: a block from the first address to the end
+ *   of the last, whose replacement text (the addresses rewritten, the bytes
+ *   between them as they were) is kept while it is in flight, at most
+ *   FS_BLOCK_MAX - 1 bytes either way.  A line needing a rewrite in a later
+ *   segment, or one that would make the block too long, is held back until
+ *   the rewrite in flight is ACKed.
  * - A segment beyond a hole (loss or reordering before the host) is
  *   forwarded unparsed, except under NAT where it is dropped (it may hold
  *   an address to rewrite) until the sender has sent the first of them
@@ -62,8 +68,13 @@
 #define FS_HOLE_DROPS	2
 /* Hold-backs at one position before the line is given up (not rewritten). */
 #define FS_HOLD_MAX	6
-/* Both directions' line buffers, allocated while a line is cut. */
-#define FS_LINES_SIZE	(2 * FP_LINE_MAX)
+/* A block rewrite's text, per direction (lengths are 8 bits). */
+#define FS_BLOCK_MAX	256
+/*
+ * Both directions' line buffers and block texts, allocated while a line
+ * is cut or a block rewrite is in flight.
+ */
+#define FS_LINES_SIZE	(2 * FP_LINE_MAX + 2 * FS_BLOCK_MAX)
 
 enum fs_dirn {
 	FS_CLIENT = 0,		/* original direction: commands */
@@ -91,8 +102,9 @@ enum fs_event {
 /*
  * A rewrite in flight: the @olen original bytes from @seq on become the
  * replacement text, which is formatted again from (@kind, @whole, @delim,
- * @port and the sender's public address) whenever it is needed.  @olen 0:
- * none.
+ * @port and the sender's public address) whenever it is needed, or, for a
+ * block (FS_RW_BLOCK in @kind), kept in the direction's block text.
+ * @olen 0: none.
  */
 struct fs_rw {
 	fp_u32 seq;
@@ -104,6 +116,7 @@ struct fs_rw {
 };
 
 #define FS_RW_WHOLE	0x80	/* the whole endpoint, port included */
+#define FS_RW_BLOCK	0x40	/* several endpoints: the text is kept */
 
 /* Per-direction state. */
 struct fs_dir {
@@ -132,7 +145,8 @@ enum {
 
 /* Per-connection state: 64 bytes on 64-bit hosts (fs_dir: 20). */
 struct fs_conn {
-	char *lines;		/* FS_LINES_SIZE bytes while a line is cut */
+	/* FS_LINES_SIZE bytes while a line is cut or a block is in flight */
+	char *lines;
 	fp_u64 cmdq;		/* pending commands, 2 bits each, oldest low */
 	fp_u8 cmdq_len;
 	fp_u8 flags;		/* FS_C_* */
@@ -194,7 +208,7 @@ struct fs_seg {
 	fp_u32 edit_off, edit_len, rep_len;
 	fp_u32 adj_pos;		/* ... sequence number: up to here the old */
 	int adj_delta;		/* ... offset, after it old + adj_delta */
-	char rep[FP_FORMAT_MAX];	/* the edit's replacement text */
+	char rep[FS_BLOCK_MAX];		/* the edit's replacement text */
 };
 
 enum {

@@ -213,6 +213,18 @@ static char *fs_buf(struct fs_ctx *x)
 	return x->c->lines + x->s->dir * FP_LINE_MAX;
 }
 
+/* The block text of direction @dir (see struct fs_rw). */
+static char *fs_blk(const struct fs_conn *c, int dir)
+{
+	return c->lines + 2 * FP_LINE_MAX + dir * FS_BLOCK_MAX;
+}
+
+/* Is a block rewrite in flight in @d (its text in the buffers)? */
+static int fs_blocked(const struct fs_dir *d)
+{
+	return d->rw.olen && (d->rw.kind & FS_RW_BLOCK);
+}
+
 /* Bytes of a cut line buffered in @d. */
 static fp_u32 fs_buffered(const struct fs_dir *d)
 {
@@ -288,7 +300,8 @@ static void fs_tls_on(struct fs_ctx *x)
 		struct fs_dir *d = &c->dir[i];
 
 		d->flags |= FS_D_TLS;
-		d->flags &= ~(FS_D_SKIP | FS_D_NOREW);
+		/* A cut line is dropped, with what was decided for it. */
+		d->flags &= ~(FS_D_SKIP | FS_D_NOREW | FS_D_EARLY);
 		d->len = 0;
 		d->tls_hlen = 0;
 	}
@@ -435,6 +448,88 @@ int fs_edit_text(const struct fs_rw *rw, fp_u32 seg_seq, fp_u32 from,
 }
 
 /*
+ * Can the endpoint of @pl (line at @lseq, all of it in this segment's
+ * never-forwarded bytes) join the rewrite planned earlier in this segment
+ * (x->new_rw) as a block?  Yes when the block, with the endpoint's longest
+ * replacement, stays within FS_BLOCK_MAX - 1 bytes either way and its
+ * text has a place (the buffers, allocated here if need be).
+ */
+static int fs_block_room(struct fs_ctx *x, const struct fp_line *pl,
+			 fp_u32 lseq)
+{
+	struct fs_conn *c = x->c;
+	const struct fs_rw *rw = &x->d->rw;
+	fp_u32 at = lseq + pl->ep_off, olen, rlen, gap;
+	struct fs_rw nrw;
+	char rep[FP_FORMAT_MAX];
+
+	if (fs_before(rw->seq, x->s->seq) || fs_before(at, rw->seq + rw->olen) ||
+	    fs_after(at + pl->ep_len, x->s->seq + x->s->len))
+		return 0;
+	gap = at - (rw->seq + rw->olen);
+	olen = at + pl->ep_len - rw->seq;
+	nrw.kind = (fp_u8)(pl->kind | FS_RW_WHOLE);
+	nrw.delim = pl->delim;
+	nrw.port = 65535;		/* the most digits */
+	rlen = fs_rw_format(&nrw, x->s, rep);
+	if (!rlen || olen >= FS_BLOCK_MAX ||
+	    rw->rlen + gap + rlen >= FS_BLOCK_MAX)
+		return 0;
+	if (!c->lines) {
+		c->lines = fs_host_alloc_lines(x->s->host);
+		if (!c->lines) {
+			fs_ev(x, FS_EV_NOMEM);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The endpoint of @pl (line at @lseq), to use port @port, joins the
+ * rewrite in flight (see fs_block_room()): the block's text is the
+ * rewrite's text, the bytes after it up to this endpoint as they are, and
+ * this endpoint's replacement.
+ */
+static int fs_block_add(struct fs_ctx *x, const struct fp_line *pl,
+			fp_u32 lseq, fp_u16 port)
+{
+	struct fs_seg *s = x->s;
+	struct fs_rw *rw = &x->d->rw;
+	char *b = fs_blk(x->c, s->dir);
+	fp_u32 at = lseq + pl->ep_off, from = rw->seq + rw->olen, n, rlen;
+	struct fs_rw nrw;
+	char rep[FP_FORMAT_MAX];
+
+	nrw.kind = (fp_u8)(pl->kind | FS_RW_WHOLE);
+	nrw.delim = pl->delim;
+	nrw.port = port;
+	rlen = fs_rw_format(&nrw, s, rep);
+	if (!rlen) {
+		fs_ev(x, FS_EV_REWRITE_FAIL);
+		return FS_OK;
+	}
+	if (rlen == pl->ep_len && !fs_memcmp(rep, s->data + (at - s->seq),
+					     rlen))
+		return FS_OK;			/* nothing to change */
+	if (!(rw->kind & FS_RW_BLOCK) && fs_rw_format(rw, s, b) != rw->rlen) {
+		fs_ev(x, FS_EV_REWRITE_FAIL);
+		return FS_OK;
+	}
+	n = rw->rlen;
+	fs_memcpy(b + n, s->data + (from - s->seq), at - from);
+	n += at - from;
+	fs_memcpy(b + n, rep, rlen);
+	rw->rlen = (fp_u8)(n + rlen);
+	rw->olen = (fp_u8)(at + pl->ep_len - rw->seq);
+	rw->kind = FS_RW_BLOCK;
+	rw->port = 0;
+	rw->delim = 0;
+	fs_ev(x, FS_EV_REWRITE);
+	return FS_OK;
+}
+
+/*
  * A PORT/EPRT (client) or a 227/229 answering PASV/EPSV (server), complete
  * in @l (first byte at @lseq): check it, have the host expect the data
  * connection, plan the rewrite.
@@ -446,7 +541,7 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 	struct fs_dir *d = x->d;
 	int nat = s->flags & FS_S_NAT;
 	int strict = s->flags & FS_S_STRICT;
-	int own = 1, whole, addr_fresh, differs;
+	int own = 1, whole, addr_fresh, differs, merge = 0;
 	struct fs_expect e;
 	char rep[FP_FORMAT_MAX];
 	fp_u32 at, olen, rlen;
@@ -502,14 +597,16 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 		whole = 0;
 		addr_fresh = 0;
 	}
-	/* One rewrite in flight per direction: wait for its ACK. */
-	if (nat && own && d->rw.olen && (whole || addr_fresh) &&
-	    fs_hold(x, fs_before(lseq, x->fresh) ? x->fresh : lseq,
-		    lseq, 0) == FS_HOLD)
-		return FS_HOLD;
-	if (d->flags & FS_D_NOREW) {
-		whole = 0;
-		addr_fresh = 0;
+	/*
+	 * One rewrite in flight per direction: this one joins it when both
+	 * are in this segment's never-forwarded bytes and the block has room,
+	 * else it waits for its ACK.
+	 */
+	if (nat && own && d->rw.olen && (whole || addr_fresh)) {
+		merge = whole && x->new_rw && fs_block_room(x, pl, lseq);
+		if (!merge)
+			return fs_hold(x, fs_before(lseq, x->fresh) ?
+				       x->fresh : lseq, lseq, 0);
 	}
 
 	e.line = pl;
@@ -526,6 +623,8 @@ static int fs_endpoint(struct fs_ctx *x, const char *l,
 			fs_ev(x, FS_EV_REWRITE_FAIL);
 		return FS_OK;
 	}
+	if (merge)
+		return fs_block_add(x, pl, lseq, port);
 	d->rw.seq = lseq + (whole ? pl->ep_off : pl->addr_off);
 	d->rw.port = port;
 	d->rw.kind = (fp_u8)(pl->kind | (whole ? FS_RW_WHOLE : 0));
@@ -1220,6 +1319,7 @@ static void fs_edits(struct fs_ctx *x)
 	const struct fs_rw *rw = &x->d->rw;
 	fp_u32 end = s->seq + s->keep, lo, hi, i, j, off;
 	char rep[FP_FORMAT_MAX];
+	const char *text;
 	int n;
 
 	if (!rw->olen)
@@ -1231,7 +1331,13 @@ static void fs_edits(struct fs_ctx *x)
 	i = lo - rw->seq;
 	j = hi - rw->seq;
 	n = fs_edit_text(rw, s->seq, i, j, &off);
-	if (n < 0 || fs_rw_format(rw, s, rep) != rw->rlen) {
+	if (rw->kind & FS_RW_BLOCK)
+		text = fs_blk(x->c, s->dir);
+	else if (fs_rw_format(rw, s, rep) == rw->rlen)
+		text = rep;
+	else
+		n = -1;
+	if (n < 0) {
 		/* No consistent bytes for a segment starting there. */
 		s->drop = 1;
 		fs_ev(x, FS_EV_HELD);
@@ -1241,7 +1347,7 @@ static void fs_edits(struct fs_ctx *x)
 	s->edit_off = lo - s->seq;
 	s->edit_len = j - i;
 	s->rep_len = (fp_u32)n;
-	fs_memcpy(s->rep, rep + off, (fp_u32)n);
+	fs_memcpy(s->rep, text + off, (fp_u32)n);
 }
 
 void fs_start(struct fs_conn *c, enum fs_dirn dir, fp_u32 seq)
@@ -1251,6 +1357,16 @@ void fs_start(struct fs_conn *c, enum fs_dirn dir, fp_u32 seq)
 	if (!(d->flags & FS_D_SEQ)) {
 		d->next_seq = seq;
 		d->flags |= FS_D_SEQ;
+	}
+}
+
+/* The buffers go once no line is cut and no block is in flight. */
+static void fs_tidy(struct fs_conn *c, const struct fs_seg *s)
+{
+	if (c->lines && !fs_buffered(&c->dir[0]) && !fs_buffered(&c->dir[1]) &&
+	    !fs_blocked(&c->dir[0]) && !fs_blocked(&c->dir[1])) {
+		fs_host_free_lines(s->host, c->lines);
+		c->lines = (char *)0;
 	}
 }
 
@@ -1291,6 +1407,7 @@ void fs_segment(struct fs_conn *c, struct fs_seg *s)
 		if (head == s->len) {
 			s->head = head;
 			s->keep = head;
+			fs_tidy(c, s);
 			return;
 		}
 		s->seq += head;
@@ -1330,10 +1447,6 @@ void fs_segment(struct fs_conn *c, struct fs_seg *s)
 			d->holds = 0;
 		}
 	}
-	if (c->lines && !fs_buffered(&c->dir[0]) && !fs_buffered(&c->dir[1])) {
-		fs_host_free_lines(s->host, c->lines);
-		c->lines = (char *)0;
-	}
 	if (!s->keep) {
 		s->drop = 1;
 		goto out;
@@ -1345,6 +1458,7 @@ void fs_segment(struct fs_conn *c, struct fs_seg *s)
 		s->adj_delta = (int)d->rw.rlen - (int)d->rw.olen;
 	}
 out:
+	fs_tidy(c, s);
 	/* Back to the segment as the host has it. */
 	s->seq -= head;
 	s->data -= head;

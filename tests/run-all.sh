@@ -395,7 +395,7 @@ elif [ "$quick" = 0 ]; then
 			# caches of the module's state and line buffer only:
 			# faults.sh's failslab tests (the flag is read-only at
 			# run time on 6.1)
-			FPM_VM_APPEND="${FPM_VM_APPEND:+$FPM_VM_APPEND }slub_debug=FZPU;FZPUA,kmalloc-cg-96,kmalloc-cg-128,kmalloc-cg-192,kmalloc-cg-256,kmalloc-cg-1k" \
+			FPM_VM_APPEND="${FPM_VM_APPEND:+$FPM_VM_APPEND }slub_debug=FZPU;FZPUA,kmalloc-cg-96,kmalloc-cg-128,kmalloc-cg-192,kmalloc-cg-256,kmalloc-cg-2k" \
 				FPM_VM_TIMEOUT=${FPM_VM_TIMEOUT:-5400} \
 				netns_stage debug debug-6.1 "$ko" "${sd[@]}"
 		else

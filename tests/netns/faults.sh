@@ -40,7 +40,8 @@
 #                       bytes on Debian's 6.1; its spinlock grows by some
 #                       60 bytes with lockdep on the debug kernel)
 #   FAULTS_SLAB_LINES   the cache of its line buffer (while a line is cut
-#                       across segments; default kmalloc-cg-1k: 1024 bytes)
+#                       across segments or a block rewrite is in flight;
+#                       default kmalloc-cg-2k: FS_LINES_SIZE is 1536 bytes)
 #   FAULTS_FUNCS        the functions for fail_function (default: the
 #                       module's, from error_injection/list)
 #
@@ -60,7 +61,7 @@ DBG=/sys/kernel/debug
 FF=$DBG/fail_function
 FS=$DBG/failslab
 SLAB_CACHES=${FAULTS_SLAB_CACHES:-kmalloc-cg-96 kmalloc-cg-128 kmalloc-cg-192 kmalloc-cg-256}
-SLAB_LINES=${FAULTS_SLAB_LINES:-kmalloc-cg-1k}
+SLAB_LINES=${FAULTS_SLAB_LINES:-kmalloc-cg-2k}
 PEER=$REPO/tests/ftppeer/ftppeer.py
 PORT=2121
 PEER_PORT=2122

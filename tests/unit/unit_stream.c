@@ -312,42 +312,125 @@ static void case_holes(void)
 	end();
 }
 
-static void case_second_rewrite_waits(void)
+/* A hand-made segment of the client's with the peer's ACK at @acked. */
+static struct fs_seg *hand_send_acked(struct hand *H, const char *txt,
+				      long off, long acked)
+{
+	struct fs_seg *s = &H->s;
+
+	memset(s, 0, sizeof(*s));
+	s->data = txt;
+	s->len = (fp_u32)strlen(txt);
+	s->seq = H->seq[0] + (uint32_t)off;
+	s->dir = FS_CLIENT;
+	s->flags = FS_S_NAT | FS_S_STRICT | FS_S_ACKED;
+	s->acked = H->seq[0] + (uint32_t)acked;
+	s->own = H->A.own;
+	s->pub = H->A.pub;
+	s->host = &H->h;
+	fs_segment(&H->c, s);
+	return s;
+}
+
+static void case_block_rewrite(void)
 {
 	struct hand H;
 	struct fs_seg *s;
 	const char *two = "PORT 10,0,0,22,39,16\r\nPORT 10,0,0,22,39,17\r\n";
+	const char *want = "PORT 203,0,113,1,39,16\r\nPORT 203,0,113,1,39,17\r\n";
 
-	begin("a second rewrite in flight is held back until the first is ACKed");
+	begin("two addresses in one segment: one block rewrite, nothing held");
 	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
 	s = hand_send(&H, FS_CLIENT, two, 0);
-	CHECK(s->keep == 22, "keep %u", s->keep);
-	CHECK(!strcmp(H.out, "PORT 203,0,113,1,39,16\r\n"), "got '%s'",
+	CHECK(!s->drop && s->keep == 44 && !H.h.ev[FS_EV_HELD], "keep %u",
+	      s->keep);
+	CHECK(!strcmp(H.out, want), "got '%s'", H.out);
+	/* one correction point: the block is 37 bytes from offset 5, +4 */
+	CHECK(s->adj && s->adj_delta == 4 && s->adj_pos == H.seq[0] + 5 + 36,
+	      "adj %d delta %d pos %u", s->adj, s->adj_delta,
+	      s->adj_pos - H.seq[0]);
+	CHECK(H.h.nexp == 2 && H.h.ev[FS_EV_REWRITE] == 2,
+	      "expectations %d rewrites %d", H.h.nexp,
+	      H.h.ev[FS_EV_REWRITE]);
+	CHECK(H.c.lines != NULL, "block text not kept");
+	/* the whole segment again: the same bytes */
+	s = hand_send(&H, FS_CLIENT, two, 0);
+	CHECK(!strcmp(H.out, want), "retransmission got '%s'", H.out);
+	/* from the second line on, not ACKed: the bytes at output 22 on */
+	s = hand_send(&H, FS_CLIENT, two + 22, 22);
+	CHECK(!s->drop && !strcmp(H.out, want + 22), "from 22 got '%s'",
 	      H.out);
+	/* ACKed past the block: done with, the buffers go */
+	s = hand_send_acked(&H, "NOOP\r\n", 44, 44);
+	CHECK(!s->drop && !s->nedit && H.c.lines == NULL && !H.c.dir[0].rw.olen,
+	      "block kept: olen %u", H.c.dir[0].rw.olen);
+	CHECK(H.h.allocs == 1 && H.h.frees == 1, "allocs %d frees %d",
+	      H.h.allocs, H.h.frees);
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_second_rewrite_waits(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+	char big[512];
+	const char *one = "PORT 10,0,0,22,39,16\r\n";
+	const char *two = "PORT 10,0,0,22,39,17\r\n";
+	size_t k;
+
+	begin("a rewrite in a later segment waits for the ACK of the one in flight");
+	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
+	s = hand_send(&H, FS_CLIENT, one, 0);
+	CHECK(s->keep == 22 && s->nedit, "keep %u", s->keep);
 	CHECK(s->adj && s->adj_delta == 2 && s->adj_pos == H.seq[0] + 5 + 14,
 	      "adj %d delta %d pos %u", s->adj, s->adj_delta,
 	      s->adj_pos - H.seq[0]);
-	/* not ACKed yet: the retransmission of the rest is held again */
-	s = hand_send(&H, FS_CLIENT, two + 22, 22);
+	/* not ACKed yet: held (the whole segment: dropped) */
+	s = hand_send(&H, FS_CLIENT, two, 22);
 	CHECK(s->drop, "not held");
 	/* the peer ACKed the first line */
-	{
-		struct fs_seg t;
-
-		memset(&t, 0, sizeof(t));
-		t.data = two + 22;
-		t.len = 22;
-		t.seq = H.seq[0] + 22;
-		t.dir = FS_CLIENT;
-		t.flags = FS_S_NAT | FS_S_STRICT | FS_S_ACKED;
-		t.acked = H.seq[0] + 22;
-		t.own = H.A.own;
-		t.pub = H.A.pub;
-		t.host = &H.h;
-		fs_segment(&H.c, &t);
-		CHECK(!t.drop && t.keep == 22 && t.nedit, "not rewritten");
-	}
+	s = hand_send_acked(&H, two, 22, 22);
+	CHECK(!s->drop && s->keep == 22 && s->nedit, "not rewritten");
 	CHECK(H.h.nexp == 2, "expectations %d", H.h.nexp);
+	fs_release(&H.c, &H.h);
+	end();
+
+	begin("a block would pass FS_BLOCK_MAX: the second address waits");
+	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
+	k = 0;
+	k += (size_t)sprintf(big + k, "%s", one);
+	while (k < 22 + 250)
+		k += (size_t)sprintf(big + k, "NOOP\r\n");
+	k += (size_t)sprintf(big + k, "%s", two);
+	s = hand_send(&H, FS_CLIENT, big, 0);
+	CHECK(s->keep == k - 22 && H.h.ev[FS_EV_HELD] == 1 && H.h.nexp == 1,
+	      "keep %u of %zu, held %d", s->keep, k, H.h.ev[FS_EV_HELD]);
+	CHECK(H.c.lines == NULL, "buffers kept for no block");
+	s = hand_send_acked(&H, big + k - 22, (long)k - 22, (long)k - 22);
+	CHECK(!s->drop && s->nedit && H.h.nexp == 2, "not rewritten");
+	fs_release(&H.c, &H.h);
+	end();
+}
+
+static void case_tls_drops_early(void)
+{
+	struct hand H;
+	struct fs_seg *s;
+
+	begin("a cut line dropped at TLS takes its early rewrite's mark along");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "AUTH TLS\r\n", 0);
+	/* the address complete: rewritten early, the line cut */
+	s = hand_send(&H, FS_CLIENT, "EPRT |1|10.10.10.10|", 10);
+	CHECK(H.c.dir[0].rw.olen && (H.c.dir[0].flags & FS_D_EARLY),
+	      "no early rewrite: flags %x", H.c.dir[0].flags);
+	hand_send(&H, FS_SERVER, "234 go ahead\r\n", 0);
+	CHECK(H.c.dir[0].flags & FS_D_TLS, "not TLS");
+	/* no record type: clear text again (CCC); a line, then an EPRT */
+	s = hand_send(&H, FS_CLIENT, "9|\r\nEPRT |1|10.10.10.10|4000|\r\n", 30);
+	CHECK(!H.h.ev[FS_EV_REWRITE_FAIL], "EPRT passed unrewritten");
+	CHECK(!s->drop && s->keep == 4, "keep %u: not held", s->keep);
 	fs_release(&H.c, &H.h);
 	end();
 }
@@ -744,8 +827,10 @@ int main(int argc, char **argv)
 	case_long_reply_pairing();
 	case_digit_at_segment_end();
 	case_holes();
+	case_block_rewrite();
 	case_second_rewrite_waits();
 	case_tls();
+	case_tls_drops_early();
 	case_pickup();
 	case_queue_limit();
 	case_quick();
