@@ -68,8 +68,8 @@
 #define FS_HOLE_DROPS	2
 /* Hold-backs at one position before the line is given up (not rewritten). */
 #define FS_HOLD_MAX	6
-/* A block rewrite's text, per direction (lengths are 8 bits). */
-#define FS_BLOCK_MAX	256
+/* A block rewrite's text, per direction: the block is shorter both ways. */
+#define FS_BLOCK_MAX	512
 /*
  * Both directions' line buffers and block texts, allocated while a line
  * is cut or a block rewrite is in flight.
@@ -109,8 +109,8 @@ enum fs_event {
 struct fs_rw {
 	fp_u32 seq;
 	fp_u16 port;
-	fp_u8 olen;
-	fp_u8 rlen;
+	fp_u16 olen;
+	fp_u16 rlen;
 	fp_u8 kind;		/* enum fp_kind | FS_RW_WHOLE */
 	char delim;
 };

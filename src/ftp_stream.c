@@ -520,8 +520,8 @@ static int fs_block_add(struct fs_ctx *x, const struct fp_line *pl,
 	fs_memcpy(b + n, s->data + (from - s->seq), at - from);
 	n += at - from;
 	fs_memcpy(b + n, rep, rlen);
-	rw->rlen = (fp_u8)(n + rlen);
-	rw->olen = (fp_u8)(at + pl->ep_len - rw->seq);
+	rw->rlen = (fp_u16)(n + rlen);
+	rw->olen = (fp_u16)(at + pl->ep_len - rw->seq);
 	rw->kind = FS_RW_BLOCK;
 	rw->port = 0;
 	rw->delim = 0;

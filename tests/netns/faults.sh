@@ -41,7 +41,7 @@
 #                       60 bytes with lockdep on the debug kernel)
 #   FAULTS_SLAB_LINES   the cache of its line buffer (while a line is cut
 #                       across segments or a block rewrite is in flight;
-#                       default kmalloc-cg-2k: FS_LINES_SIZE is 1536 bytes)
+#                       default kmalloc-cg-2k: FS_LINES_SIZE is 2048 bytes)
 #   FAULTS_FUNCS        the functions for fail_function (default: the
 #                       module's, from error_injection/list)
 #

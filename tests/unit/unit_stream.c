@@ -374,7 +374,7 @@ static void case_second_rewrite_waits(void)
 {
 	struct hand H;
 	struct fs_seg *s;
-	char big[512];
+	char big[1024];
 	const char *one = "PORT 10,0,0,22,39,16\r\n";
 	const char *two = "PORT 10,0,0,22,39,17\r\n";
 	size_t k;
@@ -400,7 +400,7 @@ static void case_second_rewrite_waits(void)
 	hand_init2(&H, 1, "10.0.0.22", "203.0.113.1");
 	k = 0;
 	k += (size_t)sprintf(big + k, "%s", one);
-	while (k < 22 + 250)
+	while (k < 22 + FS_BLOCK_MAX)
 		k += (size_t)sprintf(big + k, "NOOP\r\n");
 	k += (size_t)sprintf(big + k, "%s", two);
 	s = hand_send(&H, FS_CLIENT, big, 0);
