@@ -36,6 +36,15 @@
  *	expectation and NAT the data connection, as with real transfers,
  *	without the cost of moving any data.
  *
+ *   bench_ftp push-server PORT SERVER.txt [--chunk N]
+ *   bench_ftp push ADDR PORT CLIENT.txt [--jobs N] [--conns N] [--chunk N]
+ *	The whole-segment workload: each connection has the client write
+ *	all of CLIENT.txt and the server all of SERVER.txt, both in N-byte
+ *	writes (default 1400) as fast as the other end reads, with no
+ *	waiting for replies (so many lines per segment, commands far ahead
+ *	of their replies).  --conns connections in all (default 40), --jobs
+ *	at a time (default 4).  push prints one "key=value ..." line.
+ *
  *   bench_ftp hold ADDR PORT COUNT [--wait]
  *	Opens COUNT control connections (from 8 processes), logs each in
  *	(greeting, then USER, PASS, TYPE I in one write), prints "held
@@ -1052,6 +1061,201 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+/* ---- push: both corpora both ways, in big writes ------------------------ */
+
+static char *load_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	long len;
+
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET))
+		die("cannot read %s", path);
+	b = malloc((size_t)len + 1);
+	if (!b || fread(b, 1, (size_t)len, f) != (size_t)len)
+		die("cannot read %s", path);
+	fclose(f);
+	*n = (size_t)len;
+	return b;
+}
+
+/*
+ * Write @n bytes of @buf in @chunk-byte writes while reading whatever
+ * comes, until this end has written all (then half-close) and the peer
+ * has closed.  Returns 0, or -1 on an error or a stall of IO_TIMEOUT_MS.
+ */
+static int pump(int fd, const char *buf, size_t n, size_t chunk,
+		unsigned long *in, unsigned long *out)
+{
+	static char rb[65536];
+	size_t off = 0;
+	int wdone = !n, rdone = 0;
+
+	nonblock(fd);
+	if (wdone)
+		shutdown(fd, SHUT_WR);
+	while (!rdone || !wdone) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		if (!wdone)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, IO_TIMEOUT_MS) <= 0)
+			return -1;
+		if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = read(fd, rb, sizeof(rb));
+			if (r > 0)
+				*in += (unsigned long)r;
+			else if (!r)
+				rdone = 1;
+			else if (errno != EAGAIN && errno != EINTR)
+				return -1;
+		}
+		if (!wdone && (p.revents & POLLOUT)) {
+			size_t k = n - off < chunk ? n - off : chunk;
+
+			r = send(fd, buf + off, k, MSG_NOSIGNAL);
+			if (r > 0) {
+				off += (size_t)r;
+				*out += (unsigned long)r;
+			} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+				return -1;
+			}
+			if (off == n) {
+				shutdown(fd, SHUT_WR);
+				wdone = 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static size_t opt_chunk(int argc, char **argv, int from)
+{
+	int i;
+
+	for (i = from; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--chunk"))
+			return (size_t)atol(argv[i + 1]);
+	return 1400;
+}
+
+static int cmd_push_server(int argc, char **argv)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	size_t n, chunk;
+	char *buf;
+	int one = 1, lfd;
+
+	if (argc != 4 && argc != 6)
+		die("usage: push-server PORT SERVER.txt [--chunk N]");
+	buf = load_file(argv[3], &n);
+	chunk = opt_chunk(argc, argv, 4);
+	if (!chunk)
+		die("--chunk must be positive");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_port = htons((unsigned short)atoi(argv[2]));
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 256))
+		die("cannot listen on port %s: %s", argv[2], strerror(errno));
+	printf("listening on port %s, pushing %zu bytes a connection\n",
+	       argv[2], n);
+	fflush(stdout);
+	while (!stop) {
+		int fd = accept(lfd, NULL, NULL);
+		unsigned long in = 0, out = 0;
+
+		if (fd < 0)
+			continue;
+		if (!fork()) {
+			close(lfd);
+			nodelay(fd);
+			_exit(pump(fd, buf, n, chunk, &in, &out) ? 1 : 0);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int cmd_push(int argc, char **argv)
+{
+	struct sockaddr_in dst;
+	long jobs = 4, conns = 40, j, k;
+	unsigned long tot[3] = { 0 };
+	size_t n, chunk;
+	int res[2], i;
+	double t0, t1;
+	char *buf;
+
+	if (argc < 5)
+		die("usage: push ADDR PORT CLIENT.txt [--jobs N] [--conns N] [--chunk N]");
+	dst = parse_dst(argv[2], argv[3]);
+	buf = load_file(argv[4], &n);
+	chunk = opt_chunk(argc, argv, 5);
+	for (i = 5; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--jobs"))
+			jobs = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--conns"))
+			conns = atol(argv[i + 1]);
+		else if (strcmp(argv[i], "--chunk"))
+			die("unknown option %s", argv[i]);
+	}
+	if (jobs < 1 || conns < 1 || !chunk)
+		die("--jobs, --conns and --chunk must be positive");
+	if (jobs > conns)
+		jobs = conns;
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe(res))
+		die("pipe: %s", strerror(errno));
+	t0 = now();
+	for (j = 0; j < jobs; j++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork: %s", strerror(errno));
+		if (!pid) {
+			/* in, out, errors */
+			unsigned long r[3] = { 0 };
+			long mine = conns / jobs + (j < conns % jobs);
+
+			close(res[0]);
+			for (k = 0; k < mine; k++) {
+				unsigned char own[4];
+				int fd = dial(&dst, own);
+
+				if (fd < 0 || pump(fd, buf, n, chunk, &r[0], &r[1]))
+					r[2]++;
+				if (fd >= 0)
+					close(fd);
+			}
+			if (write(res[1], r, sizeof(r)) != sizeof(r))
+				_exit(3);
+			_exit(0);
+		}
+	}
+	close(res[1]);
+	for (j = 0; j < jobs; j++) {
+		unsigned long r[3];
+
+		if (read(res[0], r, sizeof(r)) != sizeof(r))
+			die("a pushing process died");
+		for (i = 0; i < 3; i++)
+			tot[i] += r[i];
+	}
+	while (wait(NULL) > 0)
+		;
+	t1 = now();
+	printf("mode=push jobs=%ld conns=%ld chunk=%zu bytes_in=%lu bytes_out=%lu seconds=%.3f mb_per_s=%.2f errors=%lu\n",
+	       jobs, conns, chunk, tot[0], tot[1], t1 - t0,
+	       (double)(tot[0] + tot[1]) / 1e6 / (t1 - t0), tot[2]);
+	return tot[2] ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "server"))
@@ -1060,6 +1264,10 @@ int main(int argc, char **argv)
 		return cmd_replay(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argc, argv);
-	fprintf(stderr, "usage: bench_ftp server|replay|hold ...\n");
+	if (argc > 1 && !strcmp(argv[1], "push-server"))
+		return cmd_push_server(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "push"))
+		return cmd_push(argc, argv);
+	fprintf(stderr, "usage: bench_ftp server|replay|hold|push-server|push ...\n");
 	return 2;
 }

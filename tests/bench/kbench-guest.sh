@@ -41,12 +41,20 @@
 #   kernel time of the helper per call and per control line.  Then
 #   BENCH_PIPE_ROUNDS runs per mode pipelined, BENCH_PIPE_DEPTH commands
 #   per write.
+# push: the whole-segment workload (issue 11): per connection the client
+#   writes all of the client corpus and the server all of the server
+#   corpus, in BENCH_PUSH_CHUNK-byte writes (1400), neither waiting for the
+#   other (many lines a segment; the commands run far ahead of their
+#   replies, so few 227s pair with a PASV: this measures finding, pairing
+#   and parsing every line).  BENCH_PUSH_CONNS connections (40) a run,
+#   BENCH_JOBS at a time, BENCH_PUSH_ROUNDS rounds (3), mode order rotated.
 # memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
 #   /proc/slabinfo and /proc/meminfo before and after, per connection.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_SESSIONS (100), BENCH_JOBS (4),
 # BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
-# BENCH_PIPE_DEPTH (8), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
+# BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (3), BENCH_PUSH_CONNS (40),
+# BENCH_PUSH_CHUNK (1400), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
 # BENCH_OUT (directory for the result tables; default: a temporary one,
 # printed), BENCH_CORPUS, FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
 # BENCH_SIZEOF (file with "name size" lines from the host build,
@@ -72,6 +80,9 @@ TRACE_SESSIONS=${BENCH_TRACE_SESSIONS:-100}
 TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-2}
 PIPE_ROUNDS=${BENCH_PIPE_ROUNDS:-1}
 PIPE_DEPTH=${BENCH_PIPE_DEPTH:-8}
+PUSH_ROUNDS=${BENCH_PUSH_ROUNDS:-3}
+PUSH_CONNS=${BENCH_PUSH_CONNS:-40}
+PUSH_CHUNK=${BENCH_PUSH_CHUNK:-1400}
 TRACE=${BENCH_TRACE:-1}
 MEM_CONNS=${BENCH_MEM_CONNS:-2000}
 MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
@@ -182,7 +193,8 @@ unload() {
 	return 0
 }
 
-# $1: mode.  Namespaces, rules, helper, server; ready to measure.
+# $1: mode, $2: "push" for the push server.  Namespaces, rules, helper,
+# server; ready to measure.
 setup() {
 	topo_up || die "cannot create namespaces"
 	router_rules "$1" || die "cannot load the router's rules"
@@ -194,8 +206,13 @@ setup() {
 			die "portmapctl config set max-expect 16"
 	fi
 	: >"$WORK/server.log"
-	nsx_bg "$NS_SRV" "$WORK/server.log" "$BENCH_FTP" server $PORT \
-		"$CLIENT_TXT" "$SERVER_TXT"
+	if [ "${2:-}" = push ]; then
+		nsx_bg "$NS_SRV" "$WORK/server.log" "$BENCH_FTP" push-server \
+			$PORT "$SERVER_TXT" --chunk "$PUSH_CHUNK"
+	else
+		nsx_bg "$NS_SRV" "$WORK/server.log" "$BENCH_FTP" server $PORT \
+			"$CLIENT_TXT" "$SERVER_TXT"
+	fi
 	SERVER_PID=$BG_PID
 	wait_line "$WORK/server.log" listening 60 "$SERVER_PID" && return 0
 	cat "$WORK/server.log" >&2
@@ -318,6 +335,32 @@ trace_run() {
 	teardown "$mode"
 }
 
+# $1 mode: one push run (see "push" above).  Appends to $WORK/runs.
+measure_push() {
+	local mode=$1 res c0 c1 hz cpu
+	setup "$mode" push
+	c0=$(cpu_snap)
+	res=$(nsx "$NS_CLI" "$BENCH_FTP" push $PUB $PORT "$CLIENT_TXT" \
+		--jobs "$JOBS" --conns "$PUSH_CONNS" --chunk "$PUSH_CHUNK")
+	c1=$(cpu_snap)
+	if [ -z "$res" ]; then
+		teardown "$mode"
+		die "push produced no result ($mode)"
+	fi
+	set -- $c0 $c1
+	hz=$(getconf CLK_TCK)
+	cpu="usr_ms=$(( ($6 - $1) * 1000 / hz )) sys_ms=$(( ($7 - $2) * 1000 / hz ))"
+	cpu="$cpu sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
+	echo "push $mode $res $cpu round=${ROUND:-0}" >>"$WORK/runs"
+	printf '  %-8s %-8s %s\n' push "$mode" \
+		"$(kv "$res" mb_per_s) MB/s, $(kv "$res" seconds) s, $(kv "$res" bytes_in) bytes in, $(kv "$res" bytes_out) out, errors $(kv "$res" errors), $cpu"
+	if [ "$mode" = portmap ]; then
+		pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
+			sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
+	fi
+	teardown "$mode"
+}
+
 kernel_part() {
 	local r i m order start
 	start=$(date +%s)
@@ -359,6 +402,19 @@ kernel_part() {
 			measure "$m" "pipeline" --pipeline "$PIPE_DEPTH"
 		done
 	done
+	for r in $(seq "$PUSH_ROUNDS"); do
+		set -- $MODES
+		order=""
+		for i in $(seq 0 2); do
+			eval "m=\${$(( (i + r - 1) % 3 + 1 ))}"
+			order="$order $m"
+		done
+		say "push round $r:$order"
+		ROUND=$r
+		for m in $order; do
+			measure_push "$m"
+		done
+	done
 	[ -s "$WORK/pmstats" ] && { say "ftp-portmap counters after each run (runs with the same counters counted together):"; sort "$WORK/pmstats" | uniq -c; }
 	kernel_report "$(( $(date +%s) - start ))"
 }
@@ -370,6 +426,20 @@ col() { awk -v l="$1" -v m="$2" -v k="$3" '$1 == l && $2 == m {
 kcpu() { awk -v l="$1" -v m="$2" '$1 == l && $2 == m {
 	for (i = 3; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] }
 	if (v["lines"]) print (v["sys_ms"] + v["sirq_ms"]) * 1000 / v["lines"] }' "$WORK/runs"; }
+# kernel CPU (sys + irq/softirq) ms per MB moved (both ways), per push run
+kcpu_mb() { awk -v m="$1" '$1 == "push" && $2 == m {
+	for (i = 3; i <= NF; i++) { split($i, a, "="); v[a[1]] = a[2] }
+	b = v["bytes_in"] + v["bytes_out"]
+	if (b) print (v["sys_ms"] + v["sirq_ms"]) * 1e6 / b }' "$WORK/runs"; }
+# per round: (kernel CPU per MB of $1 - of none) / (of $2 - of none)
+push_oratio() { awk -v a="$1" -v b="$2" '$1 == "push" {
+	for (i = 3; i <= NF; i++) { split($i, f, "="); v[f[1]] = f[2] }
+	x = (v["sys_ms"] + v["sirq_ms"]) * 1e6 / (v["bytes_in"] + v["bytes_out"])
+	r = v["round"]; if ($2 == a) A[r] = x; if ($2 == b) B[r] = x
+	if ($2 == "none") N[r] = x }
+	END { for (r in A) if ((r in B) && (r in N) && B[r] - N[r] > 0)
+		printf "%.3f\n", (A[r] - N[r]) / (B[r] - N[r]) }' "$WORK/runs"; }
+
 # per-round ratio of field $4 (or kernel CPU per line: cpu) of mode $2 to mode $3
 rratio() { awk -v l="$1" -v a="$2" -v b="$3" -v k="$4" '$1 == l {
 	for (i = 3; i <= NF; i++) { split($i, f, "="); v[f[1]] = f[2] }
@@ -445,6 +515,24 @@ kernel_report() {
 		done
 		echo
 		echo "Ratio (medians): lines/s ftp-portmap/stock $(ratio "$(col pipeline portmap lines_per_s | med)" "$(col pipeline stock lines_per_s | med)")."
+	fi
+	if grep -q '^push ' "$WORK/runs"; then
+		local n_mb s_mb p_mb
+		n_mb=$(kcpu_mb none | med); s_mb=$(kcpu_mb stock | med); p_mb=$(kcpu_mb portmap | med)
+		echo
+		echo "Whole-segment push ($PUSH_ROUNDS round(s), mode order rotated; per run $PUSH_CONNS connections, $JOBS at a time, each moving the client corpus one way and the server corpus the other in $PUSH_CHUNK-byte writes, neither end waiting for the other):"
+		echo
+		echo "| push | MB/s median | spread | kernel CPU ms per MB, median | spread | overhead over none, ms per MB |"
+		echo "|---|---|---|---|---|---|"
+		for m in $MODES; do
+			printf '| %s | %s | %s | %s | %s | %s |\n' "$m" \
+				"$(col push $m mb_per_s | med)" "$(col push $m mb_per_s | spread)" \
+				"$(kcpu_mb $m | med | one)" "$(kcpu_mb $m | spread)" \
+				"$(awk -v a="$(kcpu_mb $m | med)" -v b="$n_mb" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.1f\n", a - b }')"
+		done
+		echo
+		echo "Overhead over no helper (kernel CPU per MB, medians), ftp-portmap/stock: **$(awk -v p="$p_mb" -v s="$s_mb" -v n="$n_mb" 'BEGIN { if (p == "-" || s == "-" || n == "-" || s - n <= 0) print "-"; else printf "%.2f\n", (p - n) / (s - n) }')**; per round: $(push_oratio portmap stock | tr '\n' ' ')(the kernel CPU figures are tick-sampled; a round's overheads are differences of three such figures)."
+		echo "MB/s ftp-portmap/stock (medians): $(ratio "$(col push portmap mb_per_s | med)" "$(col push stock mb_per_s | med)")."
 	fi
 	echo
 	echo "Every run (label, mode, replay result, VM CPU ms from /proc/stat):"
