@@ -47,14 +47,18 @@
 #   other (many lines a segment; the commands run far ahead of their
 #   replies, so few 227s pair with a PASV: this measures finding, pairing
 #   and parsing every line).  BENCH_PUSH_CONNS connections (40) a run,
-#   BENCH_JOBS at a time, BENCH_PUSH_ROUNDS rounds (3), mode order rotated.
+#   BENCH_JOBS at a time, BENCH_PUSH_ROUNDS rounds, mode order rotated,
+#   modes BENCH_PUSH_MODES.  OFF by default (BENCH_PUSH_ROUNDS 0): on
+#   2026-12-02 the runs with a helper (stock, and ftp-portmap) never
+#   completed in the VM while the run without one did; the cause is not
+#   found yet (docs/benchmarks.md).
 # memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
 #   /proc/slabinfo and /proc/meminfo before and after, per connection.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_SESSIONS (100), BENCH_JOBS (4),
 # BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
-# BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (3), BENCH_PUSH_CONNS (40),
-# BENCH_PUSH_CHUNK (1400), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
+# BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (0), BENCH_PUSH_CONNS (40),
+# BENCH_PUSH_CHUNK (1400), BENCH_PUSH_MODES (none stock portmap), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
 # BENCH_OUT (directory for the result tables; default: a temporary one,
 # printed), BENCH_CORPUS, FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
 # BENCH_SIZEOF (file with "name size" lines from the host build,
@@ -80,9 +84,10 @@ TRACE_SESSIONS=${BENCH_TRACE_SESSIONS:-100}
 TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-2}
 PIPE_ROUNDS=${BENCH_PIPE_ROUNDS:-1}
 PIPE_DEPTH=${BENCH_PIPE_DEPTH:-8}
-PUSH_ROUNDS=${BENCH_PUSH_ROUNDS:-3}
+PUSH_ROUNDS=${BENCH_PUSH_ROUNDS:-0}
 PUSH_CONNS=${BENCH_PUSH_CONNS:-40}
 PUSH_CHUNK=${BENCH_PUSH_CHUNK:-1400}
+PUSH_MODES=${BENCH_PUSH_MODES:-none stock portmap}
 TRACE=${BENCH_TRACE:-1}
 MEM_CONNS=${BENCH_MEM_CONNS:-2000}
 MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
@@ -403,10 +408,10 @@ kernel_part() {
 		done
 	done
 	for r in $(seq "$PUSH_ROUNDS"); do
-		set -- $MODES
+		set -- $PUSH_MODES
 		order=""
-		for i in $(seq 0 2); do
-			eval "m=\${$(( (i + r - 1) % 3 + 1 ))}"
+		for i in $(seq 0 $(($# - 1))); do
+			eval "m=\${$(( (i + r - 1) % $# + 1 ))}"
 			order="$order $m"
 		done
 		say "push round $r:$order"
@@ -524,7 +529,7 @@ kernel_report() {
 		echo
 		echo "| push | MB/s median | spread | kernel CPU ms per MB, median | spread | overhead over none, ms per MB |"
 		echo "|---|---|---|---|---|---|"
-		for m in $MODES; do
+		for m in $PUSH_MODES; do
 			printf '| %s | %s | %s | %s | %s | %s |\n' "$m" \
 				"$(col push $m mb_per_s | med)" "$(col push $m mb_per_s | spread)" \
 				"$(kcpu_mb $m | med | one)" "$(kcpu_mb $m | spread)" \
