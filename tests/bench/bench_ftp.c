@@ -1144,6 +1144,7 @@ static size_t opt_chunk(int argc, char **argv, int from)
 static int cmd_push_server(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sigaction sa_stop;
 	size_t n, chunk;
 	char *buf;
 	int one = 1, lfd;
@@ -1156,8 +1157,15 @@ static int cmd_push_server(int argc, char **argv)
 		die("--chunk must be positive");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);	/* no zombies */
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	/*
+	 * Without SA_RESTART (signal() sets it): SIGTERM must interrupt the
+	 * blocking accept() below, or the server never stops.
+	 */
+	sigemptyset(&sa_stop.sa_mask);
+	sa_stop.sa_handler = on_signal;
+	sa_stop.sa_flags = 0;
+	sigaction(SIGTERM, &sa_stop, NULL);
+	sigaction(SIGINT, &sa_stop, NULL);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	sa.sin_port = htons((unsigned short)atoi(argv[2]));

@@ -48,16 +48,14 @@
 #   replies, so few 227s pair with a PASV: this measures finding, pairing
 #   and parsing every line).  BENCH_PUSH_CONNS connections (40) a run,
 #   BENCH_JOBS at a time, BENCH_PUSH_ROUNDS rounds, mode order rotated,
-#   modes BENCH_PUSH_MODES.  OFF by default (BENCH_PUSH_ROUNDS 0): on
-#   2026-12-02 the runs with a helper (stock, and ftp-portmap) never
-#   completed in the VM while the run without one did; the cause is not
-#   found yet (docs/benchmarks.md).
+#   modes BENCH_PUSH_MODES; a run with no result in BENCH_PUSH_TIMEOUT
+#   (300 s) prints the sockets and counters and fails the bench.
 # memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
 #   /proc/slabinfo and /proc/meminfo before and after, per connection.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_SESSIONS (100), BENCH_JOBS (4),
 # BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
-# BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (0), BENCH_PUSH_CONNS (40),
+# BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (3), BENCH_PUSH_CONNS (40),
 # BENCH_PUSH_CHUNK (1400), BENCH_PUSH_MODES (none stock portmap), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
 # BENCH_OUT (directory for the result tables; default: a temporary one,
 # printed), BENCH_CORPUS, FPM_KO, PORTMAPCTL, BENCH_FTP (the replay binary),
@@ -84,7 +82,7 @@ TRACE_SESSIONS=${BENCH_TRACE_SESSIONS:-100}
 TRACE_ROUNDS=${BENCH_TRACE_ROUNDS:-2}
 PIPE_ROUNDS=${BENCH_PIPE_ROUNDS:-1}
 PIPE_DEPTH=${BENCH_PIPE_DEPTH:-8}
-PUSH_ROUNDS=${BENCH_PUSH_ROUNDS:-0}
+PUSH_ROUNDS=${BENCH_PUSH_ROUNDS:-3}
 PUSH_CONNS=${BENCH_PUSH_CONNS:-40}
 PUSH_CHUNK=${BENCH_PUSH_CHUNK:-1400}
 PUSH_MODES=${BENCH_PUSH_MODES:-none stock portmap}
@@ -345,10 +343,18 @@ measure_push() {
 	local mode=$1 res c0 c1 hz cpu
 	setup "$mode" push
 	c0=$(cpu_snap)
-	res=$(nsx "$NS_CLI" "$BENCH_FTP" push $PUB $PORT "$CLIENT_TXT" \
+	res=$(nsx "$NS_CLI" timeout "${BENCH_PUSH_TIMEOUT:-300}" "$BENCH_FTP" push \
+		$PUB $PORT "$CLIENT_TXT" \
 		--jobs "$JOBS" --conns "$PUSH_CONNS" --chunk "$PUSH_CHUNK")
 	c1=$(cpu_snap)
 	if [ -z "$res" ]; then
+		# what the stalled connections look like, for the report
+		say "push ($mode): no result within ${BENCH_PUSH_TIMEOUT:-300} s; sockets and counters:"
+		nsx "$NS_CLI" ss -tino 2>&1 | head -40
+		nsx "$NS_SRV" ss -tino 2>&1 | head -40
+		[ "$mode" = portmap ] && pmctl "$NS_RTR" stats 2>&1
+		nsx "$NS_RTR" nstat -az 2>/dev/null | grep -E 'TcpExt(TCPLoss|TCPTimeouts)|IpExtInNoRoutes|IpOutNoRoutes' 
+		dmesg | tail -20
 		teardown "$mode"
 		die "push produced no result ($mode)"
 	fi
