@@ -447,6 +447,18 @@ int fs_edit_text(const struct fs_rw *rw, fp_u32 seg_seq, fp_u32 from,
 	return (int)(b - a);
 }
 
+/* The replacement text of the whole endpoint of @pl with port @port. */
+static fp_u32 fs_ep_format(const struct fp_line *pl, fp_u16 port,
+			   const struct fs_seg *s, char *out)
+{
+	struct fs_rw nrw;
+
+	nrw.kind = (fp_u8)(pl->kind | FS_RW_WHOLE);
+	nrw.delim = pl->delim;
+	nrw.port = port;
+	return fs_rw_format(&nrw, s, out);
+}
+
 /*
  * Can the endpoint of @pl (line at @lseq, all of it in this segment's
  * never-forwarded bytes) join the rewrite planned earlier in this segment
@@ -460,7 +472,6 @@ static int fs_block_room(struct fs_ctx *x, const struct fp_line *pl,
 	struct fs_conn *c = x->c;
 	const struct fs_rw *rw = &x->d->rw;
 	fp_u32 at = lseq + pl->ep_off, olen, rlen, gap;
-	struct fs_rw nrw;
 	char rep[FP_FORMAT_MAX];
 
 	if (fs_before(rw->seq, x->s->seq) || fs_before(at, rw->seq + rw->olen) ||
@@ -468,10 +479,7 @@ static int fs_block_room(struct fs_ctx *x, const struct fp_line *pl,
 		return 0;
 	gap = at - (rw->seq + rw->olen);
 	olen = at + pl->ep_len - rw->seq;
-	nrw.kind = (fp_u8)(pl->kind | FS_RW_WHOLE);
-	nrw.delim = pl->delim;
-	nrw.port = 65535;		/* the most digits */
-	rlen = fs_rw_format(&nrw, x->s, rep);
+	rlen = fs_ep_format(pl, 65535, x->s, rep);	/* the most digits */
 	if (!rlen || olen >= FS_BLOCK_MAX ||
 	    rw->rlen + gap + rlen >= FS_BLOCK_MAX)
 		return 0;
@@ -498,13 +506,9 @@ static int fs_block_add(struct fs_ctx *x, const struct fp_line *pl,
 	struct fs_rw *rw = &x->d->rw;
 	char *b = fs_blk(x->c, s->dir);
 	fp_u32 at = lseq + pl->ep_off, from = rw->seq + rw->olen, n, rlen;
-	struct fs_rw nrw;
 	char rep[FP_FORMAT_MAX];
 
-	nrw.kind = (fp_u8)(pl->kind | FS_RW_WHOLE);
-	nrw.delim = pl->delim;
-	nrw.port = port;
-	rlen = fs_rw_format(&nrw, s, rep);
+	rlen = fs_ep_format(pl, port, s, rep);
 	if (!rlen) {
 		fs_ev(x, FS_EV_REWRITE_FAIL);
 		return FS_OK;
