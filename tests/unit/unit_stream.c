@@ -99,9 +99,12 @@ static void hand_init(struct hand *H, int nat)
 	hand_init2(H, nat, "10.10.10.10", "203.0.113.1");
 }
 
-/* Send @n bytes of @txt at offset @off from the direction's start. */
-static struct fs_seg *hand_sendn(struct hand *H, int dir, const char *txt,
-				 size_t n, long off)
+/*
+ * Send @n bytes of @txt at offset @off from the direction's start, the
+ * peer's ACK at offset @acked (none when negative).
+ */
+static struct fs_seg *hand_sendx(struct hand *H, int dir, const char *txt,
+				 size_t n, long off, long acked)
 {
 	struct fs_seg *s = &H->s;
 	uint32_t seq = H->seq[dir] + (uint32_t)off;
@@ -112,6 +115,10 @@ static struct fs_seg *hand_sendn(struct hand *H, int dir, const char *txt,
 	s->seq = seq;
 	s->dir = (fp_u8)dir;
 	s->flags = FS_S_STRICT | (H->nat ? FS_S_NAT : 0);
+	if (acked >= 0) {
+		s->flags |= FS_S_ACKED;
+		s->acked = H->seq[dir] + (uint32_t)acked;
+	}
 	s->own = H->A.own;
 	s->pub = H->nat ? H->A.pub : H->A.own;
 	s->host = &H->h;
@@ -133,6 +140,12 @@ static struct fs_seg *hand_sendn(struct hand *H, int dir, const char *txt,
 	}
 	H->out[H->outn] = 0;
 	return s;
+}
+
+static struct fs_seg *hand_sendn(struct hand *H, int dir, const char *txt,
+				 size_t n, long off)
+{
+	return hand_sendx(H, dir, txt, n, off, -1);
 }
 
 static struct fs_seg *hand_send(struct hand *H, int dir, const char *txt,
@@ -312,24 +325,11 @@ static void case_holes(void)
 	end();
 }
 
-/* A hand-made segment of the client's with the peer's ACK at @acked. */
+/* A segment of the client's with the peer's ACK at @acked. */
 static struct fs_seg *hand_send_acked(struct hand *H, const char *txt,
 				      long off, long acked)
 {
-	struct fs_seg *s = &H->s;
-
-	memset(s, 0, sizeof(*s));
-	s->data = txt;
-	s->len = (fp_u32)strlen(txt);
-	s->seq = H->seq[0] + (uint32_t)off;
-	s->dir = FS_CLIENT;
-	s->flags = FS_S_NAT | FS_S_STRICT | FS_S_ACKED;
-	s->acked = H->seq[0] + (uint32_t)acked;
-	s->own = H->A.own;
-	s->pub = H->A.pub;
-	s->host = &H->h;
-	fs_segment(&H->c, s);
-	return s;
+	return hand_sendx(H, FS_CLIENT, txt, strlen(txt), off, acked);
 }
 
 static void case_block_rewrite(void)
