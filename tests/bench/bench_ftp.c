@@ -1131,16 +1131,6 @@ static int pump(int fd, const char *buf, size_t n, size_t chunk,
 	return 0;
 }
 
-static size_t opt_chunk(int argc, char **argv, int from)
-{
-	int i;
-
-	for (i = from; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--chunk"))
-			return (size_t)atol(argv[i + 1]);
-	return 1400;
-}
-
 static int cmd_push_server(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -1149,10 +1139,10 @@ static int cmd_push_server(int argc, char **argv)
 	char *buf;
 	int one = 1, lfd;
 
-	if (argc != 4 && argc != 6)
+	if (argc != 4 && (argc != 6 || strcmp(argv[4], "--chunk")))
 		die("usage: push-server PORT SERVER.txt [--chunk N]");
 	buf = load_file(argv[3], &n);
-	chunk = opt_chunk(argc, argv, 4);
+	chunk = argc == 6 ? (size_t)atol(argv[5]) : 1400;
 	if (!chunk)
 		die("--chunk must be positive");
 	signal(SIGPIPE, SIG_IGN);
@@ -1204,13 +1194,15 @@ static int cmd_push(int argc, char **argv)
 		die("usage: push ADDR PORT CLIENT.txt [--jobs N] [--conns N] [--chunk N]");
 	dst = parse_dst(argv[2], argv[3]);
 	buf = load_file(argv[4], &n);
-	chunk = opt_chunk(argc, argv, 5);
+	chunk = 1400;
 	for (i = 5; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--jobs"))
 			jobs = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--conns"))
 			conns = atol(argv[i + 1]);
-		else if (strcmp(argv[i], "--chunk"))
+		else if (!strcmp(argv[i], "--chunk"))
+			chunk = (size_t)atol(argv[i + 1]);
+		else
 			die("unknown option %s", argv[i]);
 	}
 	if (jobs < 1 || conns < 1 || !chunk)

@@ -258,6 +258,35 @@ env_line() {
 }
 
 # ---- kernel part -------------------------------------------------------------
+# "usr_ms=.. sys_ms=.. sirq_ms=.. idle_ms=.." between two cpu_snap outputs
+# (user, system, irq+softirq, idle ticks, USER_HZ)
+cpu_delta() {
+	local hz
+	hz=$(getconf CLK_TCK)
+	set -- $1 $2
+	echo "usr_ms=$(( ($6 - $1) * 1000 / hz )) sys_ms=$(( ($7 - $2) * 1000 / hz ))" \
+		"sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
+}
+
+# $1 mode: after a ftp-portmap run, its counters, for the report
+pm_record() {
+	[ "$1" = portmap ] || return 0
+	pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
+		sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
+}
+
+# $1 round, then the modes: the modes rotated by round - 1
+rotation() {
+	local r=$1 i m n order=""
+	shift
+	n=$#
+	for i in $(seq 0 $((n - 1))); do
+		eval "m=\${$(( (i + r - 1) % n + 1 ))}"
+		order="$order $m"
+	done
+	echo "$order"
+}
+
 # $1 mode $2 label; more args to replay.  Appends to $WORK/runs.
 measure() {
 	local mode=$1 label=$2 res c0 c1
@@ -271,19 +300,12 @@ measure() {
 		teardown "$mode"
 		die "replay produced no result ($mode, $label)"
 	fi
-	# CPU: user, system, irq+softirq, idle ticks (USER_HZ)
-	set -- $c0 $c1
-	local hz cpu
-	hz=$(getconf CLK_TCK)
-	cpu="usr_ms=$(( ($6 - $1) * 1000 / hz )) sys_ms=$(( ($7 - $2) * 1000 / hz ))"
-	cpu="$cpu sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
+	local cpu
+	cpu=$(cpu_delta "$c0" "$c1")
 	echo "$label $mode $res $cpu round=${ROUND:-0}" >>"$WORK/runs"
 	printf '  %-8s %-8s %s\n' "$label" "$mode" \
 		"$(kv "$res" lines_per_s) lines/s, $(kv "$res" seconds) s, 227 rewritten $(kv "$res" r227_public)/$(kv "$res" r227), passive data SYNs $(kv "$res" pasv_data), errors $(kv "$res" errors), $cpu"
-	if [ "$mode" = portmap ]; then
-		pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
-			sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
-	fi
+	pm_record "$mode"
 	teardown "$mode"
 }
 
@@ -340,7 +362,7 @@ trace_run() {
 
 # $1 mode: one push run (see "push" above).  Appends to $WORK/runs.
 measure_push() {
-	local mode=$1 res c0 c1 hz cpu
+	local mode=$1 res c0 c1 cpu
 	setup "$mode" push
 	c0=$(cpu_snap)
 	res=$(nsx "$NS_CLI" timeout "${BENCH_PUSH_TIMEOUT:-300}" "$BENCH_FTP" push \
@@ -358,33 +380,22 @@ measure_push() {
 		teardown "$mode"
 		die "push produced no result ($mode)"
 	fi
-	set -- $c0 $c1
-	hz=$(getconf CLK_TCK)
-	cpu="usr_ms=$(( ($6 - $1) * 1000 / hz )) sys_ms=$(( ($7 - $2) * 1000 / hz ))"
-	cpu="$cpu sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
+	cpu=$(cpu_delta "$c0" "$c1")
 	echo "push $mode $res $cpu round=${ROUND:-0}" >>"$WORK/runs"
 	printf '  %-8s %-8s %s\n' push "$mode" \
 		"$(kv "$res" mb_per_s) MB/s, $(kv "$res" seconds) s, $(kv "$res" bytes_in) bytes in, $(kv "$res" bytes_out) out, errors $(kv "$res" errors), $cpu"
-	if [ "$mode" = portmap ]; then
-		pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
-			sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
-	fi
+	pm_record "$mode"
 	teardown "$mode"
 }
 
 kernel_part() {
-	local r i m order start
+	local r m order start
 	start=$(date +%s)
 	: >"$WORK/runs"; : >"$WORK/trace"; : >"$WORK/pmstats"
 	say "kernel path: $ROUNDS rounds x ($MODES), lock-step, $SESSIONS sessions per run, $JOBS at a time"
 	for r in $(seq "$ROUNDS"); do
 		# rotate the order every round
-		set -- $MODES
-		order=""
-		for i in $(seq 0 2); do
-			eval "m=\${$(( (i + r - 1) % 3 + 1 ))}"
-			order="$order $m"
-		done
+		order=$(rotation "$r" $MODES)
 		say "round $r:$order"
 		ROUND=$r
 		for m in $order; do
@@ -414,12 +425,7 @@ kernel_part() {
 		done
 	done
 	for r in $(seq "$PUSH_ROUNDS"); do
-		set -- $PUSH_MODES
-		order=""
-		for i in $(seq 0 $(($# - 1))); do
-			eval "m=\${$(( (i + r - 1) % $# + 1 ))}"
-			order="$order $m"
-		done
+		order=$(rotation "$r" $PUSH_MODES)
 		say "push round $r:$order"
 		ROUND=$r
 		for m in $order; do
