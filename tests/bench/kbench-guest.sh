@@ -49,7 +49,10 @@
 #   and parsing every line).  BENCH_PUSH_CONNS connections (40) a run,
 #   BENCH_JOBS at a time, BENCH_PUSH_ROUNDS rounds, mode order rotated,
 #   modes BENCH_PUSH_MODES; a run with no result in BENCH_PUSH_TIMEOUT
-#   (300 s) prints the sockets and counters and fails the bench.
+#   (300 s) prints the sockets and counters and fails the bench.  Then
+#   (BENCH_TRACE) one push run of BENCH_TRACE_PUSH_CONNS connections (10)
+#   per helper, BENCH_TRACE_ROUNDS times, under function_graph as in the
+#   lock-step part: the helper's time per MB moved.
 # memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
 #   /proc/slabinfo and /proc/meminfo before and after, per connection.
 #
@@ -87,6 +90,7 @@ PUSH_CONNS=${BENCH_PUSH_CONNS:-40}
 PUSH_CHUNK=${BENCH_PUSH_CHUNK:-1400}
 PUSH_MODES=${BENCH_PUSH_MODES:-none stock portmap}
 TRACE=${BENCH_TRACE:-1}
+TRACE_PUSH_CONNS=${BENCH_TRACE_PUSH_CONNS:-10}
 MEM_CONNS=${BENCH_MEM_CONNS:-2000}
 MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
 PORT=2121
@@ -309,15 +313,22 @@ measure() {
 	teardown "$mode"
 }
 
-# Helper function time with function_graph, one run per helper.
+# Helper function time with function_graph, one run per helper: $1 the
+# helper, $2 the workload: lockstep (the replay; figures per control
+# line) or push (the whole-segment push, BENCH_TRACE_PUSH_CONNS
+# connections; figures per MB moved, both ways).
 trace_run() {
-	local mode=$1 filt res
+	local mode=$1 kind=${2:-lockstep} filt res unit
 	case "$mode" in
 	stock) filt="help:mod:nf_conntrack_ftp" ;;
 	portmap) filt="fpm_help fpm_attach_hook" ;;
 	esac
-	setup "$mode"
-	replay --sessions 8 --jobs 2 >/dev/null 2>&1
+	if [ "$kind" = push ]; then
+		setup "$mode" push
+	else
+		setup "$mode"
+		replay --sessions 8 --jobs 2 >/dev/null 2>&1
+	fi
 	echo 0 >"$T/tracing_on"
 	echo nop >"$T/current_tracer"
 	echo 32768 >"$T/buffer_size_kb"
@@ -329,12 +340,21 @@ trace_run() {
 	fi
 	echo function_graph >"$T/current_tracer"
 	echo 1 >"$T/tracing_on"
-	res=$(replay --jobs "$JOBS" --sessions "$TRACE_SESSIONS")
+	if [ "$kind" = push ]; then
+		res=$(nsx "$NS_CLI" timeout "${BENCH_PUSH_TIMEOUT:-300}" \
+			"$BENCH_FTP" push $PUB $PORT "$CLIENT_TXT" --jobs "$JOBS" \
+			--conns "$TRACE_PUSH_CONNS" --chunk "$PUSH_CHUNK")
+		unit=$(($(kv "$res" bytes_in) + $(kv "$res" bytes_out)))
+		unit=$(awk -v b="$unit" 'BEGIN { print b / 1e6 }')
+	else
+		res=$(replay --jobs "$JOBS" --sessions "$TRACE_SESSIONS")
+		unit=$(kv "$res" lines)
+	fi
 	echo 0 >"$T/tracing_on"
 	local over
 	over=$(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
 	# leaf lines: " 1)   2.345 us    |  fpm_help [ftp_portmap]();"
-	awk -v mode="$mode" -v lines="$(kv "$res" lines)" -v over="$over" '
+	awk -v mode="$mode" -v kind="$kind" -v unit="$unit" -v over="$over" '
 		/ us +\|/ {
 			d = ""; f = ""
 			for (i = 1; i <= NF; i++)
@@ -347,9 +367,10 @@ trace_run() {
 		}
 		END {
 			for (f in n)
-				printf "trace %s %s calls=%d total_us=%.0f ns_per_call=%.0f us_per_line=%.3f overrun=%d\n",
+				printf "trace %s %s calls=%d total_us=%.0f ns_per_call=%.0f %s=%.3f overrun=%d kind=%s\n",
 					mode, f, n[f], s[f], s[f] * 1000 / n[f],
-					lines ? s[f] / lines : 0, over
+					kind == "push" ? "us_per_mb" : "us_per_line",
+					unit ? s[f] / unit : 0, over, kind
 		}' "$T/trace" >"$WORK/trace.1"
 	echo nop >"$T/current_tracer"
 	: >"$T/set_ftrace_filter"
@@ -432,6 +453,18 @@ kernel_part() {
 			measure_push "$m"
 		done
 	done
+	[ "$TRACE" = 1 ] && { [ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null; }
+	if [ "$PUSH_ROUNDS" -gt 0 ] && [ "$TRACE" = 1 ] &&
+		[ -w "$T/current_tracer" ] && grep -q function_graph "$T/available_tracers"; then
+		say "helper function time on the push workload (function_graph, $TRACE_ROUNDS run(s) per helper)"
+		for r in $(seq "$TRACE_ROUNDS"); do
+			if [ $((r % 2)) = 1 ]; then
+				trace_run stock push; trace_run portmap push
+			else
+				trace_run portmap push; trace_run stock push
+			fi
+		done
+	fi
 	[ -s "$WORK/pmstats" ] && { say "ftp-portmap counters after each run (runs with the same counters counted together):"; sort "$WORK/pmstats" | uniq -c; }
 	kernel_report "$(( $(date +%s) - start ))"
 }
@@ -463,8 +496,28 @@ rratio() { awk -v l="$1" -v a="$2" -v b="$3" -v k="$4" '$1 == l {
 	x = k == "cpu" ? (v["lines"] ? (v["sys_ms"] + v["sirq_ms"]) / v["lines"] : 0) : v[k]
 	if ($2 == a) A[v["round"]] = x; if ($2 == b) B[v["round"]] = x }
 	END { for (r in A) if ((r in B) && B[r] > 0) print A[r] / B[r] }' "$WORK/runs"; }
-tr_get() { awk -v m="$1" -v f="$2" -v k="$3" '$2 == m && $3 == f {
-	for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' "$WORK/trace" | med; }
+# median of field $3 of the traces of helper $1, function $2, workload $4
+# (lockstep unless given)
+tr_get() { awk -v m="$1" -v f="$2" -v k="$3" -v w="${4:-lockstep}" '$2 == m && $3 == f {
+	x = ""; kd = "lockstep"
+	for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == k) x = a[2]; if (a[1] == "kind") kd = a[2] }
+	if (kd == w && x != "") print x }' "$WORK/trace" | med; }
+
+# the helper-time table of workload $1: per-unit field $2, headed $3
+trace_table() {
+	local w=$1 k=$2 f
+	echo "| function | calls | total µs | ns/call | $3 | ring-buffer overruns |"
+	echo "|---|---|---|---|---|---|"
+	for f in "stock help" "portmap fpm_help" "portmap fpm_attach_hook"; do
+		set -- $f
+		[ "$(tr_get "$1" "$2" calls "$w")" != - ] || continue
+		printf '| %s | %s | %s | %s | %s | %s |\n' \
+			"$([ "$1" = stock ] && echo "help [nf_conntrack_ftp]" || echo "$2 [ftp_portmap]")" \
+			"$(tr_get "$1" "$2" calls "$w")" "$(tr_get "$1" "$2" total_us "$w")" \
+			"$(tr_get "$1" "$2" ns_per_call "$w")" "$(tr_get "$1" "$2" "$k" "$w")" \
+			"$(tr_get "$1" "$2" overrun "$w")"
+	done
+}
 
 kernel_report() {
 	local secs=$1 m md
@@ -502,17 +555,7 @@ kernel_report() {
 		echo
 		echo "Helper function time (function_graph on the helper functions only; $TRACE_ROUNDS lock-step run(s) of $TRACE_SESSIONS sessions per helper, alternating, medians; wall time inside the function including what it calls and the tracer's own entry/exit cost):"
 		echo
-		echo "| function | calls | total µs | ns/call | µs per control line | ring-buffer overruns |"
-		echo "|---|---|---|---|---|---|"
-		for f in "stock help" "portmap fpm_help" "portmap fpm_attach_hook"; do
-			set -- $f
-			[ "$(tr_get $1 $2 calls)" != - ] || continue
-			printf '| %s | %s | %s | %s | %s | %s |\n' \
-				"$([ $1 = stock ] && echo "help [nf_conntrack_ftp]" || echo "$2 [ftp_portmap]")" \
-				"$(tr_get $1 $2 calls)" "$(tr_get $1 $2 total_us)" \
-				"$(tr_get $1 $2 ns_per_call)" "$(tr_get $1 $2 us_per_line)" \
-				"$(tr_get $1 $2 overrun)"
-		done
+		trace_table lockstep us_per_line "µs per control line"
 		echo
 		echo "Ratios: fpm_help/help per call **$(ratio "${p_ns:--}" "${s_ns:--}")**, per control line **$(ratio "${p_ul:--}" "${s_ul:--}")**."
 		echo "fpm_attach_hook is ftp-portmap's netfilter hook (PRE_ROUTING and LOCAL_OUT, in every namespace: the client's and server's too, where it returns at once); most of its per-call figure is the tracer's own entry/exit cost, which is also in every per-call figure above. Counting it as part of ftp-portmap's cost anyway, ftp-portmap/stock per control line is at most $(ratio "$(awk -v a="${p_ul:-0}" -v b="${a_ul:-0}" 'BEGIN { print a + b }')" "${s_ul:--}")."
@@ -550,6 +593,18 @@ kernel_report() {
 		echo
 		echo "Overhead over no helper (kernel CPU per MB, medians), ftp-portmap/stock: **$(awk -v p="$p_mb" -v s="$s_mb" -v n="$n_mb" 'BEGIN { if (p == "-" || s == "-" || n == "-" || s - n <= 0) print "-"; else printf "%.2f\n", (p - n) / (s - n) }')**; per round: $(push_oratio portmap stock | tr '\n' ' ')(the kernel CPU figures are tick-sampled; a round's overheads are differences of three such figures)."
 		echo "MB/s ftp-portmap/stock (medians): $(ratio "$(col push portmap mb_per_s | med)" "$(col push stock mb_per_s | med)")."
+		if grep -q 'kind=push' "$WORK/trace"; then
+			local s_mb2 p_mb2 a_mb2
+			s_mb2=$(tr_get stock help us_per_mb push)
+			p_mb2=$(tr_get portmap fpm_help us_per_mb push)
+			a_mb2=$(tr_get portmap fpm_attach_hook us_per_mb push)
+			echo
+			echo "Helper function time on the push workload (function_graph on the helper functions only, as above; $TRACE_ROUNDS run(s) of $TRACE_PUSH_CONNS connections per helper, alternating, medians). This is the time the helper adds over no helper, resolved where the tick-sampled CPU figures above are not (it leaves out the conntrack and NAT work every mode does):"
+			echo
+			trace_table push us_per_mb "µs per MB moved"
+			echo
+			echo "Helper time per MB, ftp-portmap/stock: fpm_help/help **$(ratio "${p_mb2:--}" "${s_mb2:--}")**; with fpm_attach_hook counted too $(ratio "$(awk -v a="${p_mb2:-0}" -v b="${a_mb2:-0}" 'BEGIN { print a + b }')" "${s_mb2:--}") (issue 11's target: at most 1.0)."
+		fi
 	fi
 	echo
 	echo "Every run (label, mode, replay result, VM CPU ms from /proc/stat):"
