@@ -62,6 +62,14 @@ static const struct nf_conntrack_expect_policy fpm_exp_policy = {
 
 static struct nf_conntrack_helper fpm_helpers[2] __read_mostly;
 
+/*
+ * Per-CPU scratch buffers for the payload of a segment whose skb is not
+ * linear (fpm_help()): up to FPM_SCRATCH bytes are copied there, a longer
+ * payload (GRO, jumbo frames) is linearized.
+ */
+#define FPM_SCRATCH	2048
+static char __percpu *fpm_scratch;
+
 /* One segment: the engine's view plus what the host needs around it. */
 struct fpm_host {
 	struct fs_seg fs;
@@ -486,7 +494,8 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	fc = fpm_conn_get(fn, ct, h);
 	if (!fc)
 		return NF_ACCEPT;
-	if (unlikely(skb_linearize(skb)))
+	/* A payload too long for the scratch buffer is read in place. */
+	if (len > FPM_SCRATCH && unlikely(skb_linearize(skb)))
 		return NF_DROP;
 
 	memset(&g, 0, sizeof(g));
@@ -495,7 +504,6 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	g.fn = fn;
 	g.dir = dir;
 	g.fs.host = &g;
-	g.fs.data = skb->data + dataoff;
 	g.fs.seq = seq;
 	g.fs.len = len;
 	g.fs.dir = dir == IP_CT_DIR_ORIGINAL ? FS_CLIENT : FS_SERVER;
@@ -513,6 +521,20 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	}
 
 	spin_lock_bh(&fc->lock);
+	/*
+	 * The payload where it lies when the skb's head holds it, else a copy
+	 * in this CPU's scratch buffer (no skb_linearize() with its allocation
+	 * for every segment only read): the buffer is used only here, with
+	 * bottom halves off (on PREEMPT_RT too, where that holds a per-CPU
+	 * lock), and the engine keeps nothing of it past fs_segment().
+	 * Edits go to the skb itself (fpm_nat_apply() makes it writable).
+	 */
+	g.fs.data = skb_header_pointer(skb, dataoff, len,
+				       this_cpu_ptr(fpm_scratch));
+	if (unlikely(!g.fs.data)) {
+		spin_unlock_bh(&fc->lock);
+		return NF_DROP;
+	}
 	fs_segment(&fc->fs, &g.fs);
 	ret = fpm_nat_apply(skb, ct, ctinfo, protoff, &g.fs, fin);
 	h->lines = min_t(u64, (u64)h->lines + g.fs.lines, U32_MAX);
@@ -752,6 +774,9 @@ int fpm_helper_init(void)
 	int i, err;
 
 	NF_CT_HELPER_BUILD_BUG_ON(sizeof(struct fpm_help_data));
+	fpm_scratch = __alloc_percpu(FPM_SCRATCH, SMP_CACHE_BYTES);
+	if (!fpm_scratch)
+		return -ENOMEM;
 	for (i = 0; i < 2; i++) {
 		nf_ct_helper_init(&fpm_helpers[i], i ? AF_INET6 : AF_INET,
 				  IPPROTO_TCP, FTP_PORTMAP_HELPER_NAME,
@@ -764,13 +789,22 @@ int fpm_helper_init(void)
 	}
 	err = nf_conntrack_helpers_register(fpm_helpers,
 					    ARRAY_SIZE(fpm_helpers));
-	if (err)
+	if (err) {
 		pr_err("cannot register conntrack helper %s: %d\n",
 		       FTP_PORTMAP_HELPER_NAME, err);
+		free_percpu(fpm_scratch);
+		fpm_scratch = NULL;
+	}
 	return err;
 }
 
 void fpm_helper_exit(void)
 {
+	/*
+	 * Unregistering waits for every fpm_help() under way (RCU) and takes
+	 * the helper off every conntrack: nobody uses the scratch buffers.
+	 */
 	nf_conntrack_helpers_unregister(fpm_helpers, ARRAY_SIZE(fpm_helpers));
+	free_percpu(fpm_scratch);
+	fpm_scratch = NULL;
 }
