@@ -381,6 +381,26 @@ trace_run() {
 	teardown "$mode"
 }
 
+# TRACE_ROUNDS trace_run()s per helper on workload $1, the helpers'
+# order alternating; $2 names it in the progress output.
+trace_rounds() {
+	local r
+	[ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null
+	if ! [ -w "$T/current_tracer" ] ||
+		! grep -q function_graph "$T/available_tracers"; then
+		say "warning: no function_graph tracer; $2 not measured"
+		return 0
+	fi
+	say "$2 (function_graph, $TRACE_ROUNDS run(s) per helper)"
+	for r in $(seq "$TRACE_ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then
+			trace_run stock "$1"; trace_run portmap "$1"
+		else
+			trace_run portmap "$1"; trace_run stock "$1"
+		fi
+	done
+}
+
 # $1 mode: one push run (see "push" above).  Appends to $WORK/runs.
 measure_push() {
 	local mode=$1 res c0 c1 cpu
@@ -423,21 +443,7 @@ kernel_part() {
 			measure "$m" "lockstep"
 		done
 	done
-	if [ "$TRACE" = 1 ]; then
-		[ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null
-		if [ -w "$T/current_tracer" ] && grep -q function_graph "$T/available_tracers"; then
-			say "helper function time (function_graph, $TRACE_ROUNDS run(s) per helper)"
-			for r in $(seq "$TRACE_ROUNDS"); do
-				if [ $((r % 2)) = 1 ]; then
-					trace_run stock; trace_run portmap
-				else
-					trace_run portmap; trace_run stock
-				fi
-			done
-		else
-			say "warning: no function_graph tracer; helper time not measured"
-		fi
-	fi
+	[ "$TRACE" = 1 ] && trace_rounds lockstep "helper function time"
 	for r in $(seq "$PIPE_ROUNDS"); do
 		say "pipelined round $r"
 		ROUND=$r
@@ -453,18 +459,8 @@ kernel_part() {
 			measure_push "$m"
 		done
 	done
-	[ "$TRACE" = 1 ] && { [ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null; }
-	if [ "$PUSH_ROUNDS" -gt 0 ] && [ "$TRACE" = 1 ] &&
-		[ -w "$T/current_tracer" ] && grep -q function_graph "$T/available_tracers"; then
-		say "helper function time on the push workload (function_graph, $TRACE_ROUNDS run(s) per helper)"
-		for r in $(seq "$TRACE_ROUNDS"); do
-			if [ $((r % 2)) = 1 ]; then
-				trace_run stock push; trace_run portmap push
-			else
-				trace_run portmap push; trace_run stock push
-			fi
-		done
-	fi
+	[ "$TRACE" = 1 ] && [ "$PUSH_ROUNDS" -gt 0 ] &&
+		trace_rounds push "helper function time on the push workload"
 	[ -s "$WORK/pmstats" ] && { say "ftp-portmap counters after each run (runs with the same counters counted together):"; sort "$WORK/pmstats" | uniq -c; }
 	kernel_report "$(( $(date +%s) - start ))"
 }
