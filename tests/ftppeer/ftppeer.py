@@ -27,6 +27,11 @@ line no FTP helper looks at):
                    2000-byte line cut in two writes of 1000
   unsolicited-227  NOOP is answered with a 227 naming a listening port
                    (no PASV pending)
+  jumbo=N          the reply to TYPE is a multi-line 200 of about N bytes,
+                   held and written in the same segment as the reply that
+                   follows it (227/229, or 200 to PORT/EPRT): with a large
+                   MTU, one segment of more than N bytes whose line of
+                   interest comes after them
   connect-timeout=S  how long an active-mode connect back may take (a
                    lost SYN is retried by TCP after 1 s, 3 s, 7 s ...)
 
@@ -317,7 +322,7 @@ def recv_all(sock, timeout, limit):
 # ---------------------------------------------------------------- server
 
 SCENARIO_KEYS = ("split-reply", "pipeline-227", "logout-227", "garbage",
-                 "unsolicited-227", "connect-timeout")
+                 "unsolicited-227", "connect-timeout", "jumbo")
 
 
 def scenario_from_args(args):
@@ -328,6 +333,7 @@ def scenario_from_args(args):
         "garbage": args.garbage,
         "unsolicited-227": args.unsolicited_227,
         "connect-timeout": args.connect_timeout,
+        "jumbo": 0,
     }
 
 
@@ -337,11 +343,13 @@ def scenario_update(sc, words):
         k = k.lower()
         if k not in SCENARIO_KEYS:
             return "unknown scenario option %s" % k
-        if k == "split-reply":
+        if k in ("split-reply", "jumbo"):
             try:
                 sc[k] = int(v)
             except ValueError:
-                return "split-reply needs a number"
+                return "%s needs a number" % k
+            if k == "jumbo" and not 0 <= sc[k] <= 60000:
+                return "jumbo needs 0..60000 bytes"
         elif k == "connect-timeout":
             try:
                 sc[k] = float(v)
@@ -350,6 +358,17 @@ def scenario_update(sc, words):
         else:
             sc[k] = v.lower() not in ("0", "off", "no", "false")
     return None
+
+
+def jumbo_reply(code, size, last):
+    """A multi-line reply of about `size` bytes (lines of 72 and CRLF)."""
+    out, k = [], 0
+    while sum(len(x) for x in out) < size:
+        k += 1
+        out.append(("%03d-padding line %05d " % (code, k)).ljust(72, "."))
+        out[-1] += "\r\n"
+    out.append("%03d %s\r\n" % (code, last))
+    return "".join(out).encode("latin-1")
 
 
 class ServerSession:
@@ -438,7 +457,10 @@ class ServerSession:
             else:
                 self.reply("502 SITE not implemented")
         elif verb == "TYPE":
-            if self.sc["pipeline-227"]:
+            if self.sc["jumbo"]:
+                self.held = jumbo_reply(200, self.sc["jumbo"],
+                                        "Type set to I.")
+            elif self.sc["pipeline-227"]:
                 self.held = b"200 Type set to I.\r\n"
             else:
                 self.reply("200 Type set to I.")
@@ -640,6 +662,8 @@ class Session:
                 desc.append(flag.replace("_", "-"))
         if args.bounce:
             desc.append("bounce=" + args.bounce)
+        if args.jumbo:
+            desc.append("jumbo=%d" % args.jumbo)
         self.desc = " ".join(desc)
 
     def cmd(self, line, what=None):
@@ -724,6 +748,8 @@ class Session:
             sc.append("split-reply=%d" % self.split_reply)
         if a.server_connect_timeout:
             sc.append("connect-timeout=%g" % a.server_connect_timeout)
+        if a.jumbo:
+            sc.append("jumbo=%d" % a.jumbo)
         for flag, key in (("pipeline_reply", "pipeline-227"),
                           ("logout_227", "logout-227"),
                           ("garbage", "garbage"),
@@ -771,7 +797,13 @@ class Session:
     def type_and(self, second, what):
         """TYPE I then `second`: pipelined, held, or one at a time."""
         a = self.args
-        if a.pipeline_cmd:
+        if a.jumbo:
+            # one write: a NOOP with a long argument, TYPE, `second`
+            self.c.write("NOOP " + "x" * a.jumbo + "\r\nTYPE I\r\n" +
+                         second)
+            expect_code(self.c, "NOOP (jumbo)", (200,))
+            expect_code(self.c, "TYPE (jumbo)", (200,))
+        elif a.pipeline_cmd:
             self.c.write("TYPE I\r\n" + second)
             expect_code(self.c, "TYPE (pipelined)", (200,))
         elif a.pipeline_reply:
@@ -1031,6 +1063,11 @@ def main(argv=None):
                    help="TYPE I and PORT/PASV in one write")
     c.add_argument("--pipeline-reply", action="store_true",
                    help="server writes TYPE's 200 with the 227")
+    c.add_argument("--jumbo", type=int, default=0, metavar="N",
+                   help="N bytes before the line of interest in one write "
+                   "each way: a NOOP with an N-byte argument, TYPE and "
+                   "PORT/PASV...; the server's TYPE reply a multi-line "
+                   "200 of N bytes written with the next reply")
     c.add_argument("--logout-227", action="store_true")
     c.add_argument("--garbage", action="store_true")
     c.add_argument("--unsolicited", action="store_true",

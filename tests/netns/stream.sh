@@ -69,7 +69,7 @@ TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-1800}
 
 ALL_CASES="baseline_v4 baseline_v6 pipelined_227 pipelined_port split_227
 split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
-unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem"
+unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem jumbo"
 CASES=$(echo "${STREAM_CASES:-$ALL_CASES}" | tr -s ' \n' '  ')
 for c in $CASES; do
 	case " ${ALL_CASES//$'\n'/ } " in
@@ -661,6 +661,50 @@ netem_available() {
 	return 0
 }
 
+# Segments longer than the helper's 2 KiB per-CPU scratch buffer (it
+# linearizes those): MTU 9000 on every link, offloads still off, and each
+# way one write of about 5 KB whose line of interest comes last: the
+# client's NOOP with a 5000-byte argument, TYPE I and the PASV/PORT
+# (EPSV/EPRT), the server's 5000-byte multi-line reply to TYPE with the
+# 227/229 (or the 200 to PORT/EPRT).  Counters in the router's forward
+# chain show that segments of more than 4 KB crossed it both ways.
+JUMBO=5000
+case_jumbo() {
+	local l ns dev dir rc=0 up down
+	for l in "$NS_CLI c0" "$NS_RTR r1" "$NS_RTR r0" "$NS_SRV s0"; do
+		read -r ns dev <<<"$l"
+		if ! nsx "$ns" ip link set dev "$dev" mtu 9000; then
+			NOTE="mtu 9000 on $dev refused"
+			return 1
+		fi
+	done
+	for dir in sport dport; do
+		nsx "$NS_RTR" nft insert rule inet fpm forward \
+			meta length gt 4096 tcp $dir $CTRL_PORT counter || {
+			NOTE="counter rule refused"
+			return 1
+		}
+	done
+	client jumbo-v4 --connect $VIP4 --mode mix --sessions 2 --jumbo $JUMBO \
+		--expect-pasv $VIP4 --expect-port $PUB4 --timeout 5 --connect-timeout 2
+	judge_client $? || rc=1
+	l=$NOTE
+	client jumbo-v6 --connect $VIP6 --mode mix --sessions 2 --jumbo $JUMBO \
+		--expect-port $PUB6 --timeout 5 --connect-timeout 2
+	judge_client $? || rc=1
+	NOTE="v4: $l; v6: $NOTE"
+	l=$(nsx "$NS_RTR" nft list chain inet fpm forward)
+	down=$(sed -n "s/.*tcp sport $CTRL_PORT counter packets \([0-9]*\).*/\1/p" <<<"$l")
+	up=$(sed -n "s/.*tcp dport $CTRL_PORT counter packets \([0-9]*\).*/\1/p" <<<"$l")
+	NOTE="$NOTE; segments over 4 KB: ${up:-?} to the server, ${down:-?} to the client"
+	# one each way per session
+	if [ "${up:-0}" -lt 4 ] || [ "${down:-0}" -lt 4 ]; then
+		NOTE="$NOTE (expected at least 4 each way)"
+		rc=1
+	fi
+	return $rc
+}
+
 case_netem() {
 	modprobe sch_netem >/dev/null 2>&1
 	if ! netem_available; then
@@ -781,6 +825,8 @@ test_ccc_lftp() { stream_case ccc_lftp; }
 test_ccc_proftpd() { stream_case ccc_proftpd; }
 # loss + reordering on both router links: many sessions, passive and active
 test_netem() { stream_case netem; }
+# MTU 9000: 5 KB segments each way, the line of interest after 5000 bytes
+test_jumbo() { stream_case jumbo; }
 
 # ---- the suite ------------------------------------------------------------
 suite_setup() {
