@@ -168,7 +168,8 @@ struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx);
 
 static inline void fpm_map_ctr_add(struct fpm_map *m, enum fpm_ctr c, u64 n)
 {
-	if (m)
+	/* Nothing to add is no locked operation on the shared counter. */
+	if (m && n)
 		atomic64_add(n, &m->ctr[c]);
 }
 

@@ -70,16 +70,27 @@ static struct nf_conntrack_helper fpm_helpers[2] __read_mostly;
 #define FPM_SCRATCH	2048
 static char __percpu *fpm_scratch;
 
-/* One segment: the engine's view plus what the host needs around it. */
+/*
+ * One segment: the engine's view plus what the host needs around it.  The
+ * engine's last member, fs.rep (FS_BLOCK_MAX bytes), is last here too:
+ * fpm_help() clears everything before it and leaves it, as only an edit
+ * writes it and only an edit's text is read from it.
+ */
 struct fpm_host {
-	struct fs_seg fs;
 	struct sk_buff *skb;
 	struct nf_conn *ct;
 	struct fpm_net *fn;
 	int dir;
 	u32 expects;
 	u32 rewrites;
+	struct fs_seg fs;
 };
+
+/* The engine's edit text is the last member of both (then padding only). */
+static_assert(offsetof(struct fs_seg, rep) + FS_BLOCK_MAX +
+	      __alignof__(struct fs_seg) > sizeof(struct fs_seg));
+static_assert(offsetof(struct fpm_host, fs) + sizeof(struct fs_seg) ==
+	      sizeof(struct fpm_host));
 
 static void fpm_log(const struct nf_conn *ct, const char *what)
 {
@@ -498,7 +509,7 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	if (len > FPM_SCRATCH && unlikely(skb_linearize(skb)))
 		return NF_DROP;
 
-	memset(&g, 0, sizeof(g));
+	memset(&g, 0, offsetof(struct fpm_host, fs.rep));
 	g.skb = skb;
 	g.ct = ct;
 	g.fn = fn;
