@@ -122,7 +122,7 @@ static struct fs_seg *hand_sendx(struct hand *H, int dir, const char *txt,
 	s->own = H->A.own;
 	s->pub = H->nat ? H->A.pub : H->A.own;
 	s->host = &H->h;
-	fs_segment(&H->c, s);
+	sim_segment(&H->c, s);
 	/* what reaches the peer, edits applied */
 	H->outn = 0;
 	if (!s->drop) {
@@ -787,8 +787,8 @@ static void case_differential(unsigned long seed)
 			y = x;
 			x.host = &ha;
 			y.host = &hb;
-			fs_segment(&a, &x);
-			ref_fs_segment(&b, &y);
+			sim_segment(&a, &x);
+			sim_segment_fn(ref_fs_segment, &b, &y);
 			segs++;
 			lines += (int)x.lines;
 			why = diff_cmp(&a, &b, &x, &y, &ha, &hb, dir);
