@@ -67,4 +67,14 @@ static inline void fpm_compat_exp_init(struct nf_conntrack_expect *exp)
 #endif
 }
 
+/*
+ * 6.12 (devmem TCP) added fragments in device memory that the host cannot
+ * read, flagged per skb; before, every fragment is readable.
+ */
+#if FPM_SINCE(6, 12)
+#define fpm_skb_frags_readable(skb)	skb_frags_readable(skb)
+#else
+#define fpm_skb_frags_readable(skb)	true
+#endif
+
 #endif /* FPM_COMPAT_H */

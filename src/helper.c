@@ -465,6 +465,47 @@ fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
 
 /* --- the helper ---------------------------------------------------------- */
 
+/*
+ * The payload [@off, @off + @len) of @skb where it lies, to be read in
+ * place, or NULL when it must be copied: it is in place when the head
+ * holds all of it, or one page fragment does whose page nobody may write
+ * meanwhile.  Fragments that may change while they are read (vmsplice(),
+ * sendfile(), MSG_ZEROCOPY: skb_has_shared_frag(), skb_zcopy()) are
+ * copied, because the engine's word loops rely on an LF they found
+ * staying where it is; so are fragments the host cannot read (device
+ * memory) and pages without a kernel address (high memory).
+ * Error-injectable: the robust suite forces the copy this way.
+ */
+static noinline __noclone const char *
+fpm_payload_in_place(struct sk_buff *skb, unsigned int off, unsigned int len)
+{
+	const struct skb_shared_info *si;
+	unsigned int hl = skb_headlen(skb), i;
+
+	if (off + len <= hl)
+		return skb->data + off;
+	if (off < hl || skb_has_shared_frag(skb) || skb_zcopy(skb) ||
+	    !fpm_skb_frags_readable(skb))
+		return NULL;
+	si = skb_shinfo(skb);
+	off -= hl;
+	for (i = 0; i < si->nr_frags; i++) {
+		const skb_frag_t *f = &si->frags[i];
+		unsigned int fl = skb_frag_size(f);
+		const char *p;
+
+		if (off < fl) {
+			if (len > fl - off)
+				return NULL;
+			p = skb_frag_address_safe(f);
+			return p ? p + off : NULL;
+		}
+		off -= fl;
+	}
+	return NULL;
+}
+ALLOW_ERROR_INJECTION(fpm_payload_in_place, NULL);
+
 static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 		    struct nf_conn *ct, enum ip_conntrack_info ctinfo)
 {
@@ -475,6 +516,7 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	struct fpm_host g;
 	struct fpm_net *fn;
 	struct tcphdr _th;
+	const char *data;
 	unsigned int dataoff, len;
 	int dir = CTINFO2DIR(ctinfo);
 	u32 seq;
@@ -505,9 +547,13 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	fc = fpm_conn_get(fn, ct, h);
 	if (!fc)
 		return NF_ACCEPT;
-	/* A payload too long for the scratch buffer is read in place. */
-	if (len > FPM_SCRATCH && unlikely(skb_linearize(skb)))
-		return NF_DROP;
+	data = fpm_payload_in_place(skb, dataoff, len);
+	/* A payload to copy that is too long for the scratch buffer. */
+	if (!data && len > FPM_SCRATCH) {
+		if (unlikely(skb_linearize(skb)))
+			return NF_DROP;
+		data = skb->data + dataoff;
+	}
 
 	memset(&g, 0, offsetof(struct fpm_host, fs.rep));
 	g.skb = skb;
@@ -533,19 +579,23 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 
 	spin_lock_bh(&fc->lock);
 	/*
-	 * The payload where it lies when the skb's head holds it, else a copy
-	 * in this CPU's scratch buffer (no skb_linearize() with its allocation
+	 * The payload where it lies (fpm_payload_in_place()), else a copy in
+	 * this CPU's scratch buffer (no skb_linearize() with its allocation
 	 * for every segment only read): the buffer is used only here, with
 	 * bottom halves off (on PREEMPT_RT too, where that holds a per-CPU
-	 * lock), and the engine keeps nothing of it past fs_segment().
-	 * Edits go to the skb itself (fpm_nat_apply() makes it writable).
+	 * lock).  The engine keeps nothing of the payload past fs_segment()
+	 * and never reads outside it (the unit and fuzz builds give it
+	 * exact-size heap copies under AddressSanitizer).  Edits go to the
+	 * skb itself after that (fpm_nat_apply() makes it writable).
 	 */
-	g.fs.data = skb_header_pointer(skb, dataoff, len,
-				       this_cpu_ptr(fpm_scratch));
-	if (unlikely(!g.fs.data)) {
+	if (!data)
+		data = skb_header_pointer(skb, dataoff, len,
+					  this_cpu_ptr(fpm_scratch));
+	if (unlikely(!data)) {
 		spin_unlock_bh(&fc->lock);
 		return NF_DROP;
 	}
+	g.fs.data = data;
 	fs_segment(&fc->fs, &g.fs);
 	ret = fpm_nat_apply(skb, ct, ctinfo, protoff, &g.fs, fin);
 	h->lines = min_t(u64, (u64)h->lines + g.fs.lines, U32_MAX);

@@ -96,8 +96,10 @@ module_inject_funcs() {
 		printf '%s\n' $FAULTS_FUNCS
 		return
 	fi
+	# (its allocations: fpm_payload_in_place, which only chooses between
+	# reading a payload in place and copying it, has its own test)
 	grep -E '\[ftp_portmap\]' "$DBG/error_injection/list" 2>/dev/null |
-		awk '{print $1}' | sort -u
+		awk '$1 != "fpm_payload_in_place" {print $1}' | sort -u
 }
 
 # Does this run demand fault injection (a kernel without it fails)?
@@ -410,6 +412,26 @@ peer_sessions() {
 	PEER_227=$(printf '%s\n' "$out" | grep -c '227')
 }
 
+# jumbo_sessions TAG: MTU 9000 on every link, 2 scripted passive sessions
+# whose 227 follows 5000 bytes in one segment each way (ftppeer --jumbo)
+jumbo_sessions() {
+	local out rc l ns dev
+	for l in "$NS_CLI c0" "$NS_RTR r0" "$NS_RTR r1" "$NS_SRV s0"; do
+		read -r ns dev <<<"$l"
+		must nsx "$ns" ip link set dev "$dev" mtu 9000
+	done
+	out=$(nsx "$NS_CLI" timeout -k 5 180 /usr/bin/python3 "$PEER" client \
+		--connect "$PUB4" --port "$PEER_PORT" --mode pasv --sessions 2 \
+		--jumbo 5000 --expect-pasv "$PUB4" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$1: 2 sessions with 5 KB segments, 227 rewritten"
+	else
+		fail "$1: sessions with 5 KB segments (rc $rc)"
+		printf '%s\n' "$out" | tail -n 15 | sed 's/^/      | /'
+	fi
+}
+
 # Faults while 227 replies arrive cut across segments (the line buffer)
 test_split_lines() {
 	require_faults
@@ -450,6 +472,33 @@ test_split_lines() {
 		check_ge "failslab: nomem moved" $((n0 + 1)) "$(nomem)"
 		info "failslab: ooo +$(($(ooo) - o0))"
 	fi
+	check_no_splat
+}
+
+# Every payload copied (fail_function on fpm_payload_in_place: the per-CPU scratch buffer, not in place)
+test_copy_path() {
+	require_faults
+	setup
+	local n0 o0 inj
+	must peer_start
+	if ! grep -qE '^fpm_payload_in_place[[:space:]]+\[ftp_portmap\]' \
+		"$DBG/error_injection/list"; then
+		fail "fpm_payload_in_place is not error-injectable"
+		return
+	fi
+	n0=$(nomem)
+	o0=$(ooo)
+	must ff_arm 100 1 100000 fpm_payload_in_place
+	sessions "every payload copied"
+	peer_sessions "every payload copied"
+	# payloads over the 2 KiB scratch buffer: linearized
+	jumbo_sessions "every payload copied"
+	inj=$(injected "$FF")
+	faults_off
+	check_ge "fail_function: payloads copied instead of read in place" 10 "$inj"
+	check_eq "passive transfers the ALG rewrote" 2 "$REWROTE"
+	check_eq "nomem did not move" "$n0" "$(nomem)"
+	info "ooo +$(($(ooo) - o0)) (cut 227s are held back by design)"
 	check_no_splat
 }
 
