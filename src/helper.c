@@ -474,7 +474,7 @@ fp_u16 fs_host_expect(void *host, const struct fs_expect *e)
  * copied, because the engine's word loops rely on an LF they found
  * staying where it is; so are fragments the host cannot read (device
  * memory) and pages without a kernel address (high memory).
- * Error-injectable: the robust suite forces the copy this way.
+ * Error-injectable: the faults suite forces the copy this way.
  */
 static noinline __noclone const char *
 fpm_payload_in_place(struct sk_buff *skb, unsigned int off, unsigned int len)
