@@ -661,8 +661,10 @@ netem_available() {
 	return 0
 }
 
-# Segments longer than the helper's 2 KiB per-CPU scratch buffer (it
-# linearizes those): MTU 9000 on every link, offloads still off, and each
+# Segments longer than the helper's 2 KiB per-CPU scratch buffer (read in
+# place from their page fragment, or linearized when they span two; the
+# faults suite's test_copy_path forces the latter): MTU 9000 on every
+# link, offloads still off, and each
 # way one write of about 5 KB whose line of interest comes last: the
 # client's NOOP with a 5000-byte argument, TYPE I and the PASV/PORT
 # (EPSV/EPRT), the server's 5000-byte multi-line reply to TYPE with the
