@@ -396,40 +396,38 @@ test_fail_function_intermittent() {
 	check_no_splat
 }
 
-# peer_sessions TAG: 7 scripted sessions whose 227 is cut across segments
-peer_sessions() {
-	local out rc
-	out=$(nsx "$NS_CLI" timeout -k 5 180 /usr/bin/python3 "$PEER" client \
-		--connect "$PUB4" --port "$PEER_PORT" --mode pasv \
-		--split-reply 1,5,10,20,26,30,35 --size 20000 2>&1)
+# peer_client PASS FAIL ARG...: the scripted client (ARGs after --connect
+# and --port) from the client namespace, bounded; pass PASS or fail FAIL
+# with the end of its output; the output in PEER_OUT.
+peer_client() {
+	local ok=$1 bad=$2 rc
+	shift 2
+	PEER_OUT=$(nsx "$NS_CLI" timeout -k 5 180 /usr/bin/python3 "$PEER" \
+		client --connect "$PUB4" --port "$PEER_PORT" "$@" 2>&1)
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
-		pass "$1: 7 sessions with the 227 cut across segments pass"
+		pass "$ok"
 	else
-		fail "$1: sessions with cut 227 replies (rc $rc)"
-		printf '%s\n' "$out" | tail -n 15 | sed 's/^/      | /'
+		fail "$bad (rc $rc)"
+		printf '%s\n' "$PEER_OUT" | tail -n 15 | sed 's/^/      | /'
 	fi
-	PEER_227=$(printf '%s\n' "$out" | grep -c '227')
+}
+
+# peer_sessions TAG: 7 scripted sessions whose 227 is cut across segments
+peer_sessions() {
+	peer_client "$1: 7 sessions with the 227 cut across segments pass" \
+		"$1: sessions with cut 227 replies" \
+		--mode pasv --split-reply 1,5,10,20,26,30,35 --size 20000
+	PEER_227=$(printf '%s\n' "$PEER_OUT" | grep -c '227')
 }
 
 # jumbo_sessions TAG: MTU 9000 on every link, 2 scripted passive sessions
 # whose 227 follows 5000 bytes in one segment each way (ftppeer --jumbo)
 jumbo_sessions() {
-	local out rc l ns dev
-	for l in "$NS_CLI c0" "$NS_RTR r0" "$NS_RTR r1" "$NS_SRV s0"; do
-		read -r ns dev <<<"$l"
-		must nsx "$ns" ip link set dev "$dev" mtu 9000
-	done
-	out=$(nsx "$NS_CLI" timeout -k 5 180 /usr/bin/python3 "$PEER" client \
-		--connect "$PUB4" --port "$PEER_PORT" --mode pasv --sessions 2 \
-		--jumbo 5000 --expect-pasv "$PUB4" 2>&1)
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		pass "$1: 2 sessions with 5 KB segments, 227 rewritten"
-	else
-		fail "$1: sessions with 5 KB segments (rc $rc)"
-		printf '%s\n' "$out" | tail -n 15 | sed 's/^/      | /'
-	fi
+	must link_mtu 9000 "$NS_CLI c0" "$NS_RTR r0" "$NS_RTR r1" "$NS_SRV s0"
+	peer_client "$1: 2 sessions with 5 KB segments, 227 rewritten" \
+		"$1: sessions with 5 KB segments" \
+		--mode pasv --sessions 2 --jumbo 5000 --expect-pasv "$PUB4"
 }
 
 # Faults while 227 replies arrive cut across segments (the line buffer)

@@ -337,6 +337,18 @@ offload_off() {
 	return 0
 }
 
+# link_mtu MTU "NS DEV"...: set the MTU of each link end; 1 (saying which
+# on stderr) at the first one refused.
+link_mtu() {
+	local mtu=$1 l ns dev
+	shift
+	for l in "$@"; do
+		read -r ns dev <<<"$l"
+		nsx "$ns" ip link set dev "$dev" mtu "$mtu" ||
+			{ echo "mtu $mtu on $dev refused" >&2; return 1; }
+	done
+}
+
 # settle NS ADDR...: one ping to each address (neighbour discovery done
 # before anything is measured or timed).  Never fails.
 settle() {

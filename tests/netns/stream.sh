@@ -664,22 +664,20 @@ netem_available() {
 # Segments longer than the helper's 2 KiB per-CPU scratch buffer (read in
 # place from their page fragment, or linearized when they span two; the
 # faults suite's test_copy_path forces the latter): MTU 9000 on every
-# link, offloads still off, and each
-# way one write of about 5 KB whose line of interest comes last: the
+# link, offloads still off, and each way one write of about 5 KB whose
+# line of interest comes last: the
 # client's NOOP with a 5000-byte argument, TYPE I and the PASV/PORT
 # (EPSV/EPRT), the server's 5000-byte multi-line reply to TYPE with the
 # 227/229 (or the 200 to PORT/EPRT).  Counters in the router's forward
 # chain show that segments of more than 4 KB crossed it both ways.
 JUMBO=5000
 case_jumbo() {
-	local l ns dev dir rc=0 up down
-	for l in "$NS_CLI c0" "$NS_RTR r1" "$NS_RTR r0" "$NS_SRV s0"; do
-		read -r ns dev <<<"$l"
-		if ! nsx "$ns" ip link set dev "$dev" mtu 9000; then
-			NOTE="mtu 9000 on $dev refused"
-			return 1
-		fi
-	done
+	local l dir rc=0 up down
+	if ! l=$(link_mtu 9000 "$NS_CLI c0" "$NS_RTR r1" "$NS_RTR r0" \
+		"$NS_SRV s0" 2>&1); then
+		NOTE=$l
+		return 1
+	fi
 	for dir in sport dport; do
 		nsx "$NS_RTR" nft insert rule inet fpm forward \
 			meta length gt 4096 tcp $dir $CTRL_PORT counter || {
