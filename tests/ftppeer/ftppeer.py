@@ -27,6 +27,12 @@ line no FTP helper looks at):
                    2000-byte line cut in two writes of 1000
   unsolicited-227  NOOP is answered with a 227 naming a listening port
                    (no PASV pending)
+  send=MODE        how the replies are written from then on: "send" (one
+                   send(), the default), "sendfile" (the bytes go into a
+                   memfd and leave with sendfile(): the segments carry
+                   page-cache pages the kernel marks shared) or
+                   "zerocopy" (send() with MSG_ZEROCOPY: the segments carry
+                   the peer's own pinned pages until they are acked)
   jumbo=N          the reply to TYPE is a multi-line 200 of about N bytes,
                    held and written in the same segment as the reply that
                    follows it (227/229, or 200 to PORT/EPRT): with a large
@@ -48,6 +54,7 @@ Only the Python standard library is used.
 import argparse
 import concurrent.futures
 import ipaddress
+import os
 import random
 import re
 import select
@@ -58,6 +65,9 @@ import threading
 import time
 
 CRLF = b"\r\n"
+SEND_MODES = ("send", "sendfile", "zerocopy")
+SO_ZEROCOPY = getattr(socket, "SO_ZEROCOPY", 60)
+MSG_ZEROCOPY = getattr(socket, "MSG_ZEROCOPY", 0x4000000)
 MAX_LINE = 8192
 
 
@@ -101,21 +111,87 @@ def parse_offsets(text):
 class Conn:
     """A TCP socket with controlled writes and a bounded line reader."""
 
-    def __init__(self, sock, role, pause, timeout):
+    def __init__(self, sock, role, pause, timeout, send="send"):
         self.sock = sock
         self.role = role
         self.pause = pause
         self.timeout = timeout
         self.buf = b""
         self.raw = sock          # the TCP socket under a TLS layer
+        self.send_mode = "send"
+        self.memfd = None        # sendfile: the file the bytes leave from
+        self.mem_off = 0
+        self.zc_keep = []        # zerocopy: buffers the kernel may still read
+        self.zc_sent = 0
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(timeout)
+        self.set_send(send)
+
+    def set_send(self, mode):
+        """Switch the way clear-text writes leave (see SEND_MODES)."""
+        if mode == "zerocopy" and not self.zc_sent:
+            try:
+                self.raw.setsockopt(socket.SOL_SOCKET, SO_ZEROCOPY, 1)
+            except OSError as e:
+                raise PeerError("SO_ZEROCOPY refused: %s" % e)
+        self.send_mode = mode
+
+    def _sendfile(self, data):
+        if self.memfd is None:
+            self.memfd = os.fdopen(os.memfd_create("ftppeer"), "r+b")
+        # Appended, never rewritten: bytes in flight (or waiting for a
+        # retransmission) keep their page-cache page unchanged.
+        self.memfd.seek(self.mem_off)
+        self.memfd.write(data)
+        self.memfd.flush()
+        sent = self.raw.sendfile(self.memfd, self.mem_off, len(data))
+        self.mem_off += len(data)
+        if sent != len(data):
+            raise PeerError("sendfile sent %d of %d bytes" % (sent, len(data)))
+
+    def _zerocopy(self, data):
+        # The kernel reads the pages of @data until the segments are
+        # acked: the buffer is kept for the connection's life.
+        self._zc_reap()
+        buf = bytes(data)
+        self.zc_keep.append(buf)
+        view = memoryview(buf)
+        while view:
+            try:
+                n = self.raw.send(view, MSG_ZEROCOPY)
+            except BlockingIOError:
+                select.select([], [self.raw], [], self.timeout)
+                continue
+            view = view[n:]
+            self.zc_sent += 1
+
+    def _zc_reap(self):
+        """Read the completions off the error queue (they would keep the
+        socket readable for poll() with nothing to read)."""
+        if not self.zc_sent:
+            return
+        # Non-blocking mode: with a timeout set, Python would wait for
+        # readability (normal data) and retry on EAGAIN until it expires.
+        t = self.raw.gettimeout()
+        self.raw.settimeout(0)
+        try:
+            while True:
+                self.raw.recvmsg(1, 1024, socket.MSG_ERRQUEUE)
+        except OSError:
+            pass
+        finally:
+            self.raw.settimeout(t)
 
     def write(self, data):
         """One scripted write: one send, then a pause (one segment)."""
         if isinstance(data, str):
             data = data.encode("latin-1")
-        self.sock.sendall(data)
+        if self.sock is not self.raw or self.send_mode == "send":
+            self.sock.sendall(data)
+        elif self.send_mode == "sendfile":
+            self._sendfile(data)
+        else:
+            self._zerocopy(data)
         if self.pause > 0:
             time.sleep(self.pause)
 
@@ -144,6 +220,7 @@ class Conn:
             if left <= 0:
                 raise PeerError("stall: no complete line within %.1fs "
                                 "waiting for %s" % (self.timeout, what))
+            self._zc_reap()
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
@@ -177,6 +254,8 @@ class Conn:
         self.sock.settimeout(self.timeout)
 
     def close(self):
+        if self.memfd is not None:
+            self.memfd.close()
         try:
             self.sock.close()
         except OSError:
@@ -322,7 +401,7 @@ def recv_all(sock, timeout, limit):
 # ---------------------------------------------------------------- server
 
 SCENARIO_KEYS = ("split-reply", "pipeline-227", "logout-227", "garbage",
-                 "unsolicited-227", "connect-timeout", "jumbo")
+                 "unsolicited-227", "connect-timeout", "jumbo", "send")
 
 
 def scenario_from_args(args):
@@ -334,6 +413,7 @@ def scenario_from_args(args):
         "unsolicited-227": args.unsolicited_227,
         "connect-timeout": args.connect_timeout,
         "jumbo": 0,
+        "send": "send",
     }
 
 
@@ -350,6 +430,10 @@ def scenario_update(sc, words):
                 return "%s needs a number" % k
             if k == "jumbo" and not 0 <= sc[k] <= 60000:
                 return "jumbo needs 0..60000 bytes"
+        elif k == "send":
+            if v.lower() not in SEND_MODES:
+                return "send needs one of %s" % ", ".join(SEND_MODES)
+            sc[k] = v.lower()
         elif k == "connect-timeout":
             try:
                 sc[k] = float(v)
@@ -453,6 +537,7 @@ class ServerSession:
                 if err:
                     self.reply("501 " + err)
                 else:
+                    self.c.set_send(self.sc["send"])
                     self.reply("200 scenario " + " ".join(words[1:]))
             else:
                 self.reply("502 SITE not implemented")
@@ -664,6 +749,8 @@ class Session:
             desc.append("bounce=" + args.bounce)
         if args.jumbo:
             desc.append("jumbo=%d" % args.jumbo)
+        if args.send != "send":
+            desc.append("send=" + args.send)
         self.desc = " ".join(desc)
 
     def cmd(self, line, what=None):
@@ -696,7 +783,7 @@ class Session:
             s.close()
             raise PeerError("control connect to [%s]:%d failed: %s"
                             % (a.connect, a.port, e))
-        self.c = Conn(s, "client", a.pause, a.timeout)
+        self.c = Conn(s, "client", a.pause, a.timeout, a.send)
         self.local = s.getsockname()[0]
 
     def script(self):
@@ -750,6 +837,8 @@ class Session:
             sc.append("connect-timeout=%g" % a.server_connect_timeout)
         if a.jumbo:
             sc.append("jumbo=%d" % a.jumbo)
+        if a.send != "send":
+            sc.append("send=" + a.send)
         for flag, key in (("pipeline_reply", "pipeline-227"),
                           ("logout_227", "logout-227"),
                           ("garbage", "garbage"),
@@ -1068,6 +1157,10 @@ def main(argv=None):
                    "each way: a NOOP with an N-byte argument, TYPE and "
                    "PORT/PASV...; the server's TYPE reply a multi-line "
                    "200 of N bytes written with the next reply")
+    c.add_argument("--send", default="send", choices=SEND_MODES,
+                   help="how this client's clear-text writes leave, and "
+                   "(SITE PEER send=MODE) the server's: send(), sendfile() "
+                   "from a memfd, or send() with MSG_ZEROCOPY")
     c.add_argument("--logout-227", action="store_true")
     c.add_argument("--garbage", action="store_true")
     c.add_argument("--unsolicited", action="store_true",

@@ -411,13 +411,12 @@ quote NOOP"
 # The module's tracepoints and its refusals in the kernel log
 # (docs/troubleshooting.md, section 7, shows this test's output).
 test_tracepoints() {
-	local tr=/sys/kernel/tracing trace_out=$T_DIR/trace.txt klog
+	local tr trace_out=$T_DIR/trace.txt klog
 	if ! alg_only; then
 		skip "tracepoints of the module only"
 		return 0
 	fi
-	[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
-	[ -d "$tr/events" ] || tr=/sys/kernel/debug/tracing
+	tr=$(tracefs_dir) || tr=/sys/kernel/tracing
 	must topo_basic
 	must vsftpd_start "$NS_SRV" 6293
 	must std_router

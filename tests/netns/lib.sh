@@ -708,6 +708,72 @@ check_counter_same() {
 	fi
 }
 
+# tracefs_dir: the tracefs mount point, mounted when it is not yet
+# (tracefs, or debugfs's tracing directory on older set-ups); empty, and
+# 1, when there is none.
+tracefs_dir() {
+	local tr=/sys/kernel/tracing
+	[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+	[ -d "$tr/events" ] || tr=/sys/kernel/debug/tracing
+	[ -d "$tr/events" ] || return 1
+	echo "$tr"
+}
+
+# How the module reads payloads (src/helper.c fpm_payload_in_place():
+# a pointer into the packet, or NULL: copied).  Two kprobes on it:
+#   payload_probe_on      an entry probe (counted, nothing traced) and a
+#                         return probe traced when it returns NULL
+#   ...traffic...
+#   payload_probe_read    sets PROBE_CALLS (payloads) and PROBE_COPIED
+#   payload_probe_off
+# payload_probe_on fails (PROBE_ERR says why) without kprobe events.
+PROBE_CALLS= PROBE_COPIED= PROBE_ERR= _PROBE_TR=
+payload_probe_on() {
+	local tr
+	PROBE_ERR=
+	if ! tr=$(tracefs_dir); then
+		PROBE_ERR="no tracefs"
+		return 1
+	fi
+	_PROBE_TR=$tr
+	if [ ! -w "$tr/kprobe_events" ]; then
+		PROBE_ERR="no kprobe events (CONFIG_KPROBE_EVENTS)"
+		return 1
+	fi
+	payload_probe_off
+	if ! echo 'p:fpm_pip_calls fpm_payload_in_place' >>"$tr/kprobe_events" 2>/dev/null ||
+		! echo 'r:fpm_pip_copied fpm_payload_in_place ret=$retval' >>"$tr/kprobe_events" 2>/dev/null; then
+		PROBE_ERR="kprobe on fpm_payload_in_place refused"
+		payload_probe_off
+		return 1
+	fi
+	# A kprobe event counts (kprobe_profile) only while enabled.
+	echo 'ret == 0' >"$tr/events/kprobes/fpm_pip_copied/filter"
+	echo 'common_pid == -1' >"$tr/events/kprobes/fpm_pip_calls/filter"
+	: >"$tr/trace"
+	echo 1 >"$tr/events/kprobes/fpm_pip_calls/enable"
+	echo 1 >"$tr/events/kprobes/fpm_pip_copied/enable"
+	echo 1 >"$tr/tracing_on"
+}
+
+payload_probe_read() {
+	local tr=$_PROBE_TR
+	PROBE_CALLS=$(awk '$1 == "fpm_pip_calls" { print $2 }' "$tr/kprobe_profile" 2>/dev/null)
+	PROBE_COPIED=$(grep -c 'fpm_pip_copied:' "$tr/trace" 2>/dev/null)
+	PROBE_CALLS=${PROBE_CALLS:-0} PROBE_COPIED=${PROBE_COPIED:-0}
+}
+
+payload_probe_off() {
+	local tr=$_PROBE_TR e
+	[ -n "$tr" ] || return 0
+	for e in fpm_pip_copied fpm_pip_calls; do
+		[ -d "$tr/events/kprobes/$e" ] || continue
+		echo 0 >"$tr/events/kprobes/$e/enable"
+		echo "-:$e" >>"$tr/kprobe_events"
+	done 2>/dev/null
+	return 0
+}
+
 # ---------------------------------------------------------------------
 # vsftpd
 # ---------------------------------------------------------------------

@@ -33,7 +33,9 @@
 # $STREAM_TABLE (default build/stream-table.md, /tmp if that is not
 # writable) and to stdout.
 #
-# Environment (and TEST_FILTER, FPM_VERBOSE, FPM_KEEP as in lib.sh):
+# Environment (and TEST_FILTER, FPM_VERBOSE, FPM_KEEP as in lib.sh; in the
+# test VM only FPM_* and TEST_FILTER reach the guest unless named in
+# FPM_VM_ENV, e.g. FPM_VM_ENV="STREAM_CASES STREAM_ONLY"):
 #   STREAM_TABLE        where the markdown table goes
 #   STREAM_ONLY         "stock" or "portmap": run one column only (with
 #                       "stock" that column is judged, as a measurement)
@@ -69,7 +71,7 @@ TEST_TIMEOUT=${FPM_TEST_TIMEOUT:-1800}
 
 ALL_CASES="baseline_v4 baseline_v6 pipelined_227 pipelined_port split_227
 split_port split_229_v6 split_eprt_v6 logout_227 garbage bounce
-unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem jumbo"
+unsolicited_227 tls ccc ccc_lftp ccc_proftpd netem jumbo shared_pages"
 CASES=$(echo "${STREAM_CASES:-$ALL_CASES}" | tr -s ' \n' '  ')
 for c in $CASES; do
 	case " ${ALL_CASES//$'\n'/ } " in
@@ -705,6 +707,80 @@ case_jumbo() {
 	return $rc
 }
 
+# Payloads whose pages the helper must not read in place: both peers'
+# clear-text writes leave with sendfile() from a memfd (page-cache pages,
+# which TCP marks shared: the file could be rewritten while a reader looks)
+# and with MSG_ZEROCOPY (the sender's own pinned pages; forwarding over
+# veth copies those before the router sees them, so a client on the router
+# itself sends them too: the helper meets them at the router's output).
+# Plain send()s first, for comparison: those are read in place.  In the
+# portmap column two kprobes on fpm_payload_in_place() count the payloads
+# and the ones copied: none of the plain ones, at least one per command of
+# the sendfile sessions and of the router's own zerocopy client.
+case_shared_pages() {
+	local rc=0 mode l probe=0 notes=()
+	if [ "$COLUMN" = portmap ]; then
+		payload_probe_on || { NOTE=$PROBE_ERR; return 1; }
+		probe=1
+	fi
+	for mode in send sendfile zerocopy; do
+		[ $probe = 1 ] && payload_probe_on	# counts from 0
+		client shared-$mode-v4 --connect $VIP4 --mode mix --sessions 2 \
+			--send $mode --expect-pasv $VIP4 --expect-port $PUB4 \
+			--timeout 3 --connect-timeout 2
+		judge_client $? || rc=1
+		l="$mode: v4 $NOTE"
+		client shared-$mode-v6 --connect $VIP6 --mode mix --sessions 2 \
+			--send $mode --expect-port $PUB6 --timeout 3 --connect-timeout 2
+		judge_client $? || rc=1
+		l="$l, v6 $NOTE"
+		if [ $probe = 1 ]; then
+			payload_probe_read
+			l="$l, $PROBE_COPIED of $PROBE_CALLS payloads copied"
+			case $mode in
+			send)
+				if [ "$PROBE_CALLS" -lt 20 ] || [ "$PROBE_COPIED" != 0 ]; then
+					l="$l (expected 20 or more, none copied)"
+					rc=1
+				fi
+				;;
+			sendfile)
+				# 4 sessions of at least 8 commands after login
+				if [ "$PROBE_COPIED" -lt 32 ]; then
+					l="$l (expected 32 or more copied)"
+					rc=1
+				fi
+				;;
+			esac
+		fi
+		notes+=("$l")
+	done
+	# The router's own client, to the server's own address (no NAT):
+	# MSG_ZEROCOPY pages reach the helper at the router's output.
+	[ $probe = 1 ] && payload_probe_on
+	CLIENT_LOG=$T_DIR/$COLUMN-shared-local.log
+	nsx "$NS_RTR" "$PY" "$PEER" client --port $CTRL_PORT --connect $ESRV4 \
+		--mode mix --sessions 2 --send zerocopy --expect-pasv $ESRV4 \
+		--expect-port $PUB4 --timeout 3 --connect-timeout 2 >"$CLIENT_LOG" 2>&1
+	judge_client $? || rc=1
+	l="zerocopy from the router: $NOTE"
+	if [ $probe = 1 ]; then
+		payload_probe_read
+		l="$l, $PROBE_COPIED of $PROBE_CALLS payloads copied"
+		# its 7 commands a session (the server's replies arrive
+		# over veth, copied there)
+		if [ "$PROBE_COPIED" -lt 14 ]; then
+			l="$l (expected 14 or more copied)"
+			rc=1
+		fi
+	fi
+	notes+=("$l")
+	payload_probe_off
+	NOTE=$(IFS=';'; echo "${notes[*]}")
+	NOTE=${NOTE//;/; }
+	return $rc
+}
+
 case_netem() {
 	modprobe sch_netem >/dev/null 2>&1
 	if ! netem_available; then
@@ -827,6 +903,8 @@ test_ccc_proftpd() { stream_case ccc_proftpd; }
 test_netem() { stream_case netem; }
 # MTU 9000: 5 KB segments each way, the line of interest after 5000 bytes
 test_jumbo() { stream_case jumbo; }
+# sendfile() and MSG_ZEROCOPY control streams (pages copied, not read in place)
+test_shared_pages() { stream_case shared_pages; }
 
 # ---- the suite ------------------------------------------------------------
 suite_setup() {
