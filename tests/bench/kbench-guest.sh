@@ -52,12 +52,18 @@
 #   (300 s) prints the sockets and counters and fails the bench.  Then
 #   (BENCH_TRACE) one push run of BENCH_TRACE_PUSH_CONNS connections (10)
 #   per helper, BENCH_TRACE_ROUNDS times, under function_graph as in the
-#   lock-step part: the helper's time per MB moved.
+#   lock-step part: the helper's time per MB moved.  The traced modes
+#   (BENCH_TRACE_MODES) are stock, portmap and portmap-nft: ftp-portmap
+#   attached as the stock helper is, by an nft ct helper object (of type
+#   "ftp-portmap"), with no mapping, so its attach hook is not registered;
+#   their order is rotated every round, and the report gives the ratios
+#   to stock per round as well as of the medians.
 # memory: BENCH_MEM_CONNS idle logged-in control connections per mode;
 #   /proc/slabinfo and /proc/meminfo before and after, per connection.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_SESSIONS (100), BENCH_JOBS (4),
-# BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2), BENCH_PIPE_ROUNDS (1),
+# BENCH_TRACE (1), BENCH_TRACE_SESSIONS (100), BENCH_TRACE_ROUNDS (2),
+# BENCH_TRACE_MODES (stock portmap portmap-nft), BENCH_PIPE_ROUNDS (1),
 # BENCH_PIPE_DEPTH (8), BENCH_PUSH_ROUNDS (3), BENCH_PUSH_CONNS (40),
 # BENCH_PUSH_CHUNK (1400), BENCH_PUSH_MODES (none stock portmap), BENCH_MEM_CONNS (2000), BENCH_MEM_ROUNDS (1),
 # BENCH_OUT (directory for the result tables; default: a temporary one,
@@ -90,6 +96,7 @@ PUSH_CONNS=${BENCH_PUSH_CONNS:-40}
 PUSH_CHUNK=${BENCH_PUSH_CHUNK:-1400}
 PUSH_MODES=${BENCH_PUSH_MODES:-none stock portmap}
 TRACE=${BENCH_TRACE:-1}
+TRACE_MODES=${BENCH_TRACE_MODES:-stock portmap portmap-nft}
 TRACE_PUSH_CONNS=${BENCH_TRACE_PUSH_CONNS:-10}
 MEM_CONNS=${BENCH_MEM_CONNS:-2000}
 MEM_ROUNDS=${BENCH_MEM_ROUNDS:-1}
@@ -167,10 +174,10 @@ topo_up() {
 # $1: mode.  The same table in every mode but for the helper lines.
 router_rules() {
 	local FPM_HELPER=none rules=(nomasq "dnat4 $PUB $PORT $SRV $PORT")
-	if [ "$1" = stock ]; then
-		FPM_HELPER=ftp
-		rules+=("helper $PORT")
-	fi
+	case "$1" in
+	stock) FPM_HELPER=ftp rules+=("helper $PORT") ;;
+	portmap-nft) FPM_HELPER=ftp-portmap rules+=("helper $PORT") ;;
+	esac
 	router_nft "$NS_RTR" r0 "${rules[@]}"
 }
 
@@ -179,7 +186,7 @@ load() {
 	stock)
 		stock_helper_load || die "cannot load nf_conntrack_ftp/nf_nat_ftp"
 		;;
-	portmap)
+	portmap | portmap-nft)
 		module_load || die "cannot load $FPM_KO: $FPM_SETUP_ERROR"
 		;;
 	esac
@@ -193,7 +200,7 @@ unload() {
 		module_unload nf_nat_ftp nf_conntrack_ftp ||
 			say "warning: could not unload nf_nat_ftp nf_conntrack_ftp"
 		;;
-	portmap)
+	portmap | portmap-nft)
 		module_unload ftp_portmap || say "warning: could not unload ftp_portmap"
 		;;
 	esac
@@ -204,11 +211,13 @@ unload() {
 # server; ready to measure.
 setup() {
 	topo_up || die "cannot create namespaces"
+	load "$1"	# before the rules: an nft ct helper object needs its helper
 	router_rules "$1" || die "cannot load the router's rules"
-	load "$1"
 	if [ "$1" = portmap ]; then
 		pmctl "$NS_RTR" map add $PORT >/dev/null ||
 			die "portmapctl map add $PORT"
+	fi
+	if [ "$1" = portmap ] || [ "$1" = portmap-nft ]; then
 		pmctl "$NS_RTR" config set max-expect 16 >/dev/null ||
 			die "portmapctl config set max-expect 16"
 	fi
@@ -318,10 +327,10 @@ measure() {
 # line) or push (the whole-segment push, BENCH_TRACE_PUSH_CONNS
 # connections; figures per MB moved, both ways).
 trace_run() {
-	local mode=$1 kind=${2:-lockstep} filt res unit
+	local mode=$1 kind=${2:-lockstep} round=${3:-1} filt res unit
 	case "$mode" in
 	stock) filt="help:mod:nf_conntrack_ftp" ;;
-	portmap) filt="fpm_help fpm_attach_hook" ;;
+	portmap | portmap-nft) filt="fpm_help fpm_attach_hook" ;;
 	esac
 	if [ "$kind" = push ]; then
 		setup "$mode" push
@@ -354,7 +363,7 @@ trace_run() {
 	local over
 	over=$(cat "$T"/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
 	# leaf lines: " 1)   2.345 us    |  fpm_help [ftp_portmap]();"
-	awk -v mode="$mode" -v kind="$kind" -v unit="$unit" -v over="$over" '
+	awk -v mode="$mode" -v kind="$kind" -v unit="$unit" -v over="$over" -v round="$round" '
 		/ us +\|/ {
 			d = ""; f = ""
 			for (i = 1; i <= NF; i++)
@@ -367,10 +376,10 @@ trace_run() {
 		}
 		END {
 			for (f in n)
-				printf "trace %s %s calls=%d total_us=%.0f ns_per_call=%.0f %s=%.3f overrun=%d kind=%s\n",
+				printf "trace %s %s calls=%d total_us=%.0f ns_per_call=%.0f %s=%.3f overrun=%d kind=%s round=%d\n",
 					mode, f, n[f], s[f], s[f] * 1000 / n[f],
 					kind == "push" ? "us_per_mb" : "us_per_line",
-					unit ? s[f] / unit : 0, over, kind
+					unit ? s[f] / unit : 0, over, kind, round
 		}' "$T/trace" >"$WORK/trace.1"
 	echo nop >"$T/current_tracer"
 	: >"$T/set_ftrace_filter"
@@ -384,20 +393,19 @@ trace_run() {
 # TRACE_ROUNDS trace_run()s per helper on workload $1, the helpers'
 # order alternating; $2 names it in the progress output.
 trace_rounds() {
-	local r
+	local r m
 	[ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null
 	if ! [ -w "$T/current_tracer" ] ||
 		! grep -q function_graph "$T/available_tracers"; then
 		say "warning: no function_graph tracer; $2 not measured"
 		return 0
 	fi
-	say "$2 (function_graph, $TRACE_ROUNDS run(s) per helper)"
+	say "$2 (function_graph, $TRACE_ROUNDS run(s) per helper: $TRACE_MODES)"
 	for r in $(seq "$TRACE_ROUNDS"); do
-		if [ $((r % 2)) = 1 ]; then
-			trace_run stock "$1"; trace_run portmap "$1"
-		else
-			trace_run portmap "$1"; trace_run stock "$1"
-		fi
+		# shellcheck disable=SC2086 # a list of modes
+		for m in $(rotation "$r" $TRACE_MODES); do
+			trace_run "$m" "$1" "$r"
+		done
 	done
 }
 
@@ -499,16 +507,34 @@ tr_get() { awk -v m="$1" -v f="$2" -v k="$3" -v w="${4:-lockstep}" '$2 == m && $
 	for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == k) x = a[2]; if (a[1] == "kind") kd = a[2] }
 	if (kd == w && x != "") print x }' "$WORK/trace" | med; }
 
+# Per-round ratios of the traced figure $4 (workload $3): function $2 of
+# mode $1 (optionally plus fpm_attach_hook of the same mode, $5 = hook)
+# over stock's help, one per round with both (none: no output).
+tr_rratio() { awk -v m="$1" -v f="$2" -v w="$3" -v k="$4" -v hook="${5:-}" '$1 == "trace" {
+	x = ""; kd = "lockstep"; r = 1
+	for (i = 4; i <= NF; i++) { split($i, a, "="); if (a[1] == k) x = a[2]; if (a[1] == "kind") kd = a[2]; if (a[1] == "round") r = a[2] }
+	if (kd != w || x == "") next
+	if ($2 == "stock" && $3 == "help") s[r] = x
+	else if ($2 == m && $3 == f) p[r] += x
+	else if (hook != "" && $2 == m && $3 == "fpm_attach_hook") p[r] += x
+	rounds[r] = 1 }
+	END { for (r in rounds) if ((r in s) && (r in p) && s[r] > 0) printf "%.3f\n", p[r] / s[r] }' "$WORK/trace"; }
+
 # the helper-time table of workload $1: per-unit field $2, headed $3
 trace_table() {
 	local w=$1 k=$2 f
 	echo "| function | calls | total µs | ns/call | $3 | ring-buffer overruns |"
 	echo "|---|---|---|---|---|---|"
-	for f in "stock help" "portmap fpm_help" "portmap fpm_attach_hook"; do
+	for f in "stock help" "portmap fpm_help" "portmap fpm_attach_hook" \
+		"portmap-nft fpm_help"; do
 		set -- $f
 		[ "$(tr_get "$1" "$2" calls "$w")" != - ] || continue
 		printf '| %s | %s | %s | %s | %s | %s |\n' \
-			"$([ "$1" = stock ] && echo "help [nf_conntrack_ftp]" || echo "$2 [ftp_portmap]")" \
+			"$(case $1 in
+			stock) echo "help [nf_conntrack_ftp]" ;;
+			portmap) echo "$2 [ftp_portmap]" ;;
+			*) echo "$2 [ftp_portmap], attached by an nft ct helper rule as stock's is" ;;
+			esac)" \
 			"$(tr_get "$1" "$2" calls "$w")" "$(tr_get "$1" "$2" total_us "$w")" \
 			"$(tr_get "$1" "$2" ns_per_call "$w")" "$(tr_get "$1" "$2" "$k" "$w")" \
 			"$(tr_get "$1" "$2" overrun "$w")"
@@ -600,6 +626,10 @@ kernel_report() {
 			trace_table push us_per_mb "µs per MB moved"
 			echo
 			echo "Helper time per MB, ftp-portmap/stock: fpm_help/help **$(ratio "${p_mb2:--}" "${s_mb2:--}")**; with fpm_attach_hook counted too $(ratio "$(awk -v a="${p_mb2:-0}" -v b="${a_mb2:-0}" 'BEGIN { print a + b }')" "${s_mb2:--}") (issue 11's target: at most 1.0)."
+			echo "Per round (each round's runs follow each other; ratio to that round's stock run): fpm_help/help median $(tr_rratio portmap fpm_help push us_per_mb | med), spread $(tr_rratio portmap fpm_help push us_per_mb | spread); with fpm_attach_hook median $(tr_rratio portmap fpm_help push us_per_mb hook | med), spread $(tr_rratio portmap fpm_help push us_per_mb hook | spread)."
+			if [ "$(tr_get portmap-nft fpm_help us_per_mb push)" != - ]; then
+				echo "ftp-portmap attached the way the stock helper is (an nft \`ct helper\` object of type \"ftp-portmap\", no mapping, so no fpm_attach_hook registered): fpm_help/help **$(ratio "$(tr_get portmap-nft fpm_help us_per_mb push)" "${s_mb2:--}")** (medians); per round median $(tr_rratio portmap-nft fpm_help push us_per_mb | med), spread $(tr_rratio portmap-nft fpm_help push us_per_mb | spread)."
+			fi
 		fi
 	fi
 	echo
