@@ -129,7 +129,7 @@ class Conn:
 
     def set_send(self, mode):
         """Switch the way clear-text writes leave (see SEND_MODES)."""
-        if mode == "zerocopy" and not self.zc_sent:
+        if mode == "zerocopy":
             try:
                 self.raw.setsockopt(socket.SOL_SOCKET, SO_ZEROCOPY, 1)
             except OSError as e:
@@ -155,15 +155,8 @@ class Conn:
         self._zc_reap()
         buf = bytes(data)
         self.zc_keep.append(buf)
-        view = memoryview(buf)
-        while view:
-            try:
-                n = self.raw.send(view, MSG_ZEROCOPY)
-            except BlockingIOError:
-                select.select([], [self.raw], [], self.timeout)
-                continue
-            view = view[n:]
-            self.zc_sent += 1
+        self.raw.sendall(buf, MSG_ZEROCOPY)
+        self.zc_sent += 1
 
     def _zc_reap(self):
         """Read the completions off the error queue (they would keep the

@@ -776,8 +776,8 @@ case_shared_pages() {
 	fi
 	notes+=("$l")
 	payload_probe_off
-	NOTE=$(IFS=';'; echo "${notes[*]}")
-	NOTE=${NOTE//;/; }
+	NOTE=$(printf '%s; ' "${notes[@]}")
+	NOTE=${NOTE%; }
 	return $rc
 }
 
