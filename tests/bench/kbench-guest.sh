@@ -283,9 +283,9 @@ cpu_delta() {
 
 # $1 mode: after a ftp-portmap run, its counters, for the report
 pm_record() {
-	[ "$1" = portmap ] || return 0
+	[ "$1" = portmap ] || [ "$1" = portmap-nft ] || return 0
 	pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |
-		sed 's/  */ /g; s/^/           portmapctl stats: /; s/$/\n/' >>"$WORK/pmstats"
+		sed "s/  */ /g; s/^/ $1 ${2:-} portmapctl stats: /; s/\$/\\n/" >>"$WORK/pmstats"
 }
 
 # $1 round, then the modes: the modes rotated by round - 1
@@ -387,6 +387,7 @@ trace_run() {
 	echo 1408 >"$T/buffer_size_kb"
 	sed 's/^/  /' "$WORK/trace.1"
 	cat "$WORK/trace.1" >>"$WORK/trace"
+	pm_record "$mode" "trace-$kind"
 	teardown "$mode"
 }
 
