@@ -391,11 +391,11 @@ trace_run() {
 	teardown "$mode"
 }
 
-# TRACE_ROUNDS trace_run()s per helper on workload $1, the helpers'
-# order alternating; $2 names it in the progress output.
+# TRACE_ROUNDS trace_run()s per traced mode (TRACE_MODES) on workload $1,
+# the order rotated every round; $2 names it in the progress output.
 trace_rounds() {
 	local r m
-	[ -d "$T/per_cpu" ] || mount -t tracefs nodev "$T" 2>/dev/null
+	T=$(tracefs_dir) || T=/sys/kernel/tracing
 	if ! [ -w "$T/current_tracer" ] ||
 		! grep -q function_graph "$T/available_tracers"; then
 		say "warning: no function_graph tracer; $2 not measured"
