@@ -281,7 +281,7 @@ cpu_delta() {
 		"sirq_ms=$(( ($8 - $3) * 1000 / hz )) idle_ms=$(( ($9 - $4) * 1000 / hz ))"
 }
 
-# $1 mode: after a ftp-portmap run, its counters, for the report
+# $1 mode, $2 a label: after a ftp-portmap run, its counters, for the report
 pm_record() {
 	[ "$1" = portmap ] || [ "$1" = portmap-nft ] || return 0
 	pmctl "$NS_RTR" stats 2>&1 | tr '\n' ' ' |

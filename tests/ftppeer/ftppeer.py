@@ -122,7 +122,6 @@ class Conn:
         self.memfd = None        # sendfile: the file the bytes leave from
         self.mem_off = 0
         self.zc_keep = []        # zerocopy: buffers the kernel may still read
-        self.zc_sent = 0
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(timeout)
         self.set_send(send)
@@ -156,12 +155,11 @@ class Conn:
         buf = bytes(data)
         self.zc_keep.append(buf)
         self.raw.sendall(buf, MSG_ZEROCOPY)
-        self.zc_sent += 1
 
     def _zc_reap(self):
         """Read the completions off the error queue (they would keep the
         socket readable for poll() with nothing to read)."""
-        if not self.zc_sent:
+        if not self.zc_keep:
             return
         # Non-blocking mode: with a timeout set, Python would wait for
         # readability (normal data) and retry on EAGAIN until it expires.

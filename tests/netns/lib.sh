@@ -726,8 +726,9 @@ tracefs_dir() {
 #   ...traffic...
 #   payload_probe_read    sets PROBE_CALLS (payloads) and PROBE_COPIED
 #   payload_probe_off
-# payload_probe_on fails (PROBE_ERR says why) without kprobe events.
-PROBE_CALLS= PROBE_COPIED= PROBE_ERR= _PROBE_TR=
+# payload_probe_on fails (PROBE_ERR says why): 2 when the kernel has no
+# kprobe events, 1 otherwise (no tracefs, probes refused).
+PROBE_CALLS='' PROBE_COPIED='' PROBE_ERR='' _PROBE_TR=''
 payload_probe_on() {
 	local tr
 	PROBE_ERR=
@@ -738,7 +739,7 @@ payload_probe_on() {
 	_PROBE_TR=$tr
 	if [ ! -w "$tr/kprobe_events" ]; then
 		PROBE_ERR="no kprobe events (CONFIG_KPROBE_EVENTS)"
-		return 1
+		return 2
 	fi
 	payload_probe_off
 	if ! echo 'p:fpm_pip_calls fpm_payload_in_place' >>"$tr/kprobe_events" 2>/dev/null ||
