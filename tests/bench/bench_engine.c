@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ftp_stream.h"
+#include "slurp.h"
 
 static unsigned long events[FS_EV__COUNT], expects, lines_total;
 
@@ -51,27 +52,6 @@ void fs_host_free_lines(void *host, void *p)
 {
 	(void)host;
 	free(p);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		fprintf(stderr, "bench_engine: cannot read %s\n", path);
-		exit(2);
-	}
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "bench_engine: cannot read %s\n", path);
-		exit(2);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 struct side {
@@ -121,8 +101,8 @@ int main(int argc, char **argv)
 		chunk = (size_t)strtoul(argv[3], NULL, 10);
 	if (!chunk || chunk > 65535)
 		chunk = 1448;
-	c.data = slurp(argv[1], &c.len);
-	sv.data = slurp(argv[2], &sv.len);
+	c.data = slurp("bench_engine", argv[1], &c.len);
+	sv.data = slurp("bench_engine", argv[2], &sv.len);
 	c.isn = 1000;
 	sv.isn = 7000000;
 	own.family = pub.family = 4;

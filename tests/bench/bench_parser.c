@@ -15,31 +15,11 @@
 #include <string.h>
 
 #include "ftp_parse.h"
+#include "slurp.h"
 
 #define CARRY_MAX	(64 * 1024)
 
 static unsigned long kinds[FP_K__COUNT];
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		fprintf(stderr, "bench_parser: cannot read %s\n", path);
-		exit(2);
-	}
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "bench_parser: cannot read %s\n", path);
-		exit(2);
-	}
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* One stream, chunk by chunk, the tail carried over. */
 __attribute__((noinline))
@@ -97,8 +77,8 @@ int main(int argc, char **argv)
 		chunk = (size_t)strtoul(a[2], NULL, 10);
 	if (!chunk || chunk > CARRY_MAX)
 		chunk = 1448;
-	cli = slurp(a[0], &clen);
-	srv = slurp(a[1], &slen);
+	cli = slurp("bench_parser", a[0], &clen);
+	srv = slurp("bench_parser", a[1], &slen);
 	lines = feed(cli, clen, chunk, FP_DIR_CLIENT, !baseline);
 	lines += feed(srv, slen, chunk, FP_DIR_SERVER, !baseline);
 	printf("bytes %zu lines %lu chunk %zu\n", clen + slen, lines, chunk);

@@ -234,7 +234,7 @@ setup() {
 		ip6 daddr "$PUB6" tcp dport 40000-40099 dnat ip6 to "$SRV6"
 	must map_add "$NS_RTR" "$PORT"
 	must map_add "$NS_RTR" "$PEER_PORT"
-	dmesg_mark
+	kmsg_mark
 }
 
 peer_start() {
@@ -253,21 +253,6 @@ peer_start() {
 	echo "ftppeer server did not start ($(kill -0 "$pid" 2>/dev/null && echo running || echo exited)):" >&2
 	cat "$T_DIR/peer-server.log" >&2
 	return 1
-}
-
-dmesg_mark() { DMESG_LINES=$(dmesg 2>/dev/null | wc -l); }
-
-check_no_splat() {
-	local new
-	new=$(dmesg 2>/dev/null | tail -n +"$((DMESG_LINES + 1))" |
-		grep -E 'BUG:|Oops|WARNING:|general protection|KASAN|UBSAN|kernel BUG|refcount_t:|list_(add|del) corruption|Call Trace|kmemleak|possible circular|suspicious RCU' |
-		head -n 20)
-	if [ -n "$new" ]; then
-		fail "kernel log: splat during the test"
-		printf '%s\n' "$new" | sed 's/^/      | /'
-	else
-		pass "no kernel splat"
-	fi
 }
 
 nomem() { stat_counter "$NS_RTR" nomem; }
@@ -548,7 +533,7 @@ test_netlink_nomem() {
 	local ns funcs before inj
 	ns=$(ns_add nl) || { fail "netns"; return; }
 	funcs=$(module_inject_funcs)
-	dmesg_mark
+	kmsg_mark
 	must pmctl "$ns" map add 2121
 	must pmctl "$ns" map add 2121 host 198.51.100.10
 	before=$(pm_table_sorted "$ns")

@@ -69,21 +69,6 @@ fuzznl_bin() {
 	echo "$out"
 }
 
-# Kernel splats since the test began (dmesg is the VM's only kernel log).
-dmesg_mark() { DMESG_LINES=$(dmesg 2>/dev/null | wc -l); }
-check_no_splat() {
-	local new
-	new=$(dmesg 2>/dev/null | tail -n +"$((DMESG_LINES + 1))" |
-		grep -E 'BUG:|Oops|WARNING:|general protection|KASAN|UBSAN|kernel BUG|refcount_t:|list_(add|del) corruption|Call Trace|kmemleak|lockdep|possible circular|suspicious RCU' |
-		head -n 20)
-	if [ -n "$new" ]; then
-		fail "kernel log: splat during the test"
-		printf '%s\n' "$new" | sed 's/^/      | /'
-	else
-		pass "no kernel splat during the test"
-	fi
-}
-
 # run_fuzznl NS NAME ARGS...: run the fuzzer in NS; each of its RESULT
 # lines becomes a check here.  Its log: $T_DIR/NAME.log
 run_fuzznl() {
@@ -162,7 +147,7 @@ setup_ns() {
 test_sequential() {
 	local n=$((FUZZ_MSGS * 70 / 100))
 	setup_ns
-	dmesg_mark
+	kmsg_mark
 	run_fuzznl "$NS" seq seq --seed "$FUZZ_SEED" --count "$n" \
 		--model "$T_DIR/model" --config "$T_DIR/config"
 	check_table "after $n messages" "$NS" "$T_DIR/model"
@@ -174,7 +159,7 @@ test_sequential() {
 test_unprivileged() {
 	local n=$((FUZZ_MSGS * 10 / 100)) before after
 	setup_ns
-	dmesg_mark
+	kmsg_mark
 	# a table to protect
 	must pmctl "$NS" map add 21
 	must pmctl "$NS" map add 2121 host 10.10.10.10
@@ -209,7 +194,7 @@ test_unprivileged() {
 test_huge_table() {
 	local ref0 ref1
 	setup_ns
-	dmesg_mark
+	kmsg_mark
 	ref0=$(cat /sys/module/ftp_portmap/refcnt 2>/dev/null)
 	run_fuzznl "$NS" huge huge --seed "$FUZZ_SEED" --bulk "$FUZZ_BULK" \
 		--model "$T_DIR/model"
@@ -226,7 +211,7 @@ test_huge_table() {
 test_concurrent() {
 	local n=$((FUZZ_MSGS * 20 / 100))
 	setup_ns
-	dmesg_mark
+	kmsg_mark
 	run_fuzznl "$NS" concurrent concurrent --seed "$FUZZ_SEED" --count "$n" \
 		--model "$T_DIR/model" --config "$T_DIR/config"
 	check_table "after the concurrent phases" "$NS" "$T_DIR/model"
@@ -238,7 +223,7 @@ test_concurrent() {
 test_portmapctl_under_churn() {
 	local n=${FUZZ_CHURN_LISTS:-15} bin pid lists=0 bad=0 refused=0 other=0 out rc
 	setup_ns
-	dmesg_mark
+	kmsg_mark
 	bin=$(fuzznl_bin) || { fail "fuzzer not available"; return; }
 	nsx "$NS" "$bin" churn --seed "$FUZZ_SEED" --seconds 900 \
 		--stop-file "$T_DIR/churn.stop" --model "$T_DIR/model" \

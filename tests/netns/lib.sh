@@ -78,6 +78,44 @@ check() {
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# Kernel splats while a test runs: kmsg_mark writes a tag into the kernel
+# log (the VM's and the host's only one), check_no_splat [WHAT] fails the
+# test when a line logged after it matches SPLAT_RE (the splats
+# tests/vm/stage2.sh judges a whole VM job by, and slub_debug's and a
+# leaked device reference's), and also when the tag is not there (dmesg
+# unreadable, ring buffer overrun): no verdict is not a pass.
+SPLAT_RE='BUG[: ]|Oops|WARNING:|general protection|KASAN|UBSAN|refcount_t:'
+SPLAT_RE+='|list_(add|del) corruption|Call Trace|possible circular locking'
+SPLAT_RE+='|suspicious RCU usage|inconsistent lock state|possible recursive locking'
+SPLAT_RE+='|detected stalls|ODEBUG|INFO: task .* blocked|kmemleak: .*(leak|error|disabled)'
+SPLAT_RE+='|Poison overwritten|Object already free|unregister_netdevice: waiting'
+
+kmsg_mark() {
+	KMSG_TAG="fpm-${0##*/}-$$-$RANDOM: ${T_NAME:-}"
+	echo "$KMSG_TAG" >/dev/kmsg 2>/dev/null
+}
+
+# The kernel log after the tag (the tag's own line, which names the
+# test, is not judged).
+kmsg_since() {
+	dmesg 2>/dev/null | awk -v t="$KMSG_TAG" 'f; index($0, t) { f = 1 }'
+}
+
+check_no_splat() {
+	local what=${1:-"no kernel splat while the test ran"} s
+	if [ -z "${KMSG_TAG:-}" ] || ! dmesg 2>/dev/null | grep -qF -- "$KMSG_TAG"; then
+		fail "$what: the test's mark is not in the kernel log (dmesg unreadable or overrun)"
+		return
+	fi
+	s=$(kmsg_since | grep -E -c -- "$SPLAT_RE")
+	if [ "$s" = 0 ]; then
+		pass "$what"
+	else
+		fail "$what: the kernel log has $s splat line(s):"
+		kmsg_since | grep -E -m1 -A 30 -- "$SPLAT_RE" | sed 's/^/      | /'
+	fi
+}
+
 # check_not DESCRIPTION CMD [ARG...]: pass if CMD fails.
 check_not() {
 	local what=$1

@@ -112,16 +112,6 @@ LEAK_WAIT=30
 
 alg_only() { [ "$FPM_HELPER" != ftp ]; }
 
-# ---------------------------------------------------------------------
-# kernel log: a splat while a test ran fails the test
-# ---------------------------------------------------------------------
-SPLAT_RE='BUG[: ]|Oops|WARNING:|general protection|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|Call Trace|Poison overwritten|Object already free|unregister_netdevice: waiting'
-
-kmsg_mark() {
-	KMSG_TAG="fpm-robust-$$-$RANDOM: $T_NAME"
-	echo "$KMSG_TAG" >/dev/kmsg
-}
-
 kmsg_since() { dmesg | sed -n "/$KMSG_TAG/,\$p"; }
 
 check_no_splat() {

@@ -28,45 +28,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "stream_sim.h"
+#include "check.h"
 
-static int passed, failed;
 static int exact_rounds, held_rounds;
-static int case_failed;
-static char case_name[200];
-
-static void begin(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(case_name, sizeof(case_name), fmt, ap);
-	va_end(ap);
-	case_failed = 0;
-}
-
-static void end(void)
-{
-	if (case_failed)
-		failed++;
-	else
-		passed++;
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (case_failed < 3) {
-		printf("FAIL %s: ", case_name);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	}
-	case_failed++;
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
 
 /* ---- table-driven cases ---------------------------------------------- */
 
