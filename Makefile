@@ -61,6 +61,7 @@ unit:
 
 fuzz:
 	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C tests/fuzz coverage
 
 # include/uapi/ftp_portmap.h against the genetlink spec
 # (Documentation/netlink/specs/ftp_portmap.yaml); the running module's

@@ -28,8 +28,9 @@ PACKAGES=(
 	# the debug-6.1 test kernel (tests/vm/build-kernel.sh) is built from
 	# the kernel source, which also brings checkpatch.pl
 	linux-source-6.1 flex bison bc libelf-dev libssl-dev file
-	# fuzzing/sanitizers, memory checking
-	clang libclang-rt-14-dev valgrind
+	# fuzzing/sanitizers, memory checking; llvm: llvm-cov/llvm-profdata
+	# for make fuzz's coverage report
+	clang libclang-rt-14-dev llvm valgrind
 	# the VM runner
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	# network tests: real peers and tools

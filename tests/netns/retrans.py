@@ -303,6 +303,19 @@ def describe_segs(segs, limit=6):
     return "; ".join("off %d %r" % (o, p) for o, p, _ in segs[-limit:])
 
 
+def check_wire(tag, far, stream, who, wait=0.05):
+    """After @wait seconds for stragglers: every segment that reached
+    @who (the far end's capture @far) carries @stream's bytes at its
+    offset."""
+    far.drain(wait)
+    bad = far.inconsistent(stream)
+    check(not bad, "%s: every segment %s got matches its stream at its "
+          "offset (%d segments)" % (tag, who, len(far.segs)),
+          "%s: segments %s got that do not match its stream at their "
+          "offset: %s" % (tag, who, "; ".join(
+              "off %d %r (stream has %r)" % x for x in bad[:4])))
+
+
 # ---------------------------------------------------------------------
 # the expected rewrite of one line
 # ---------------------------------------------------------------------
@@ -654,13 +667,7 @@ def port_one(a, tag, ls, cap, line, k, variant):
               "%s: server application stream exact" % tag,
               "%s: server application stream %r, expected %r"
               % (tag, got, line.r + b"NOOP\r\n"))
-        far.drain(0.05)
-        bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: every segment the server got matches its "
-              "stream at its offset (%d segments)" % (tag, len(far.segs)),
-              "%s: segments that do not match the stream at their offset: "
-              "%s" % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                     for x in bad[:4])))
+        check_wire(tag, far, bytes(app.rx), "the server")
     finally:
         app.close()
         raw.close()
@@ -751,13 +758,7 @@ def pasv_one(a, tag, ls_raw, cap, line, k, variant):
         # an ACK of everything the raw server sent
         client_cmd(app, raw, b"NOOP\r\n")
         ack_check(tag, raw, bo + len(b"200 NOOP ok.\r\n"))
-        far.drain(0.05)
-        bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: every segment the client got matches its "
-              "stream at its offset (%d segments)" % (tag, len(far.segs)),
-              "%s: segments that do not match the stream at their offset: "
-              "%s" % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                     for x in bad[:4])))
+        check_wire(tag, far, bytes(app.rx), "the client")
     finally:
         app.close()
         raw.close()
@@ -963,13 +964,7 @@ def prefix_one(a, tag, ls_raw, cap, head, tail, p2):
         check(got == r, "%s: the client got %r%s" % (
             tag, got, " after %d retransmission(s)" % retr if retr else ""),
             "%s: the client got %r, expected %r" % (tag, got, r))
-        far.drain(0.1)
-        bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: every segment on the wire is the client's "
-              "stream at its offset (%d segments)" % (tag, len(far.segs)),
-              "%s: segments the client got that are not its stream: %s"
-              % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                for x in bad[:4])))
+        check_wire(tag, far, bytes(app.rx), "the client", 0.1)
         info("%s: counters %s" % (tag, stats_delta(before)))
         if got == r:
             no_false_rewrite_fail(tag, before)
@@ -1129,13 +1124,7 @@ def scen_hole(a):
                   "through" % (t, a.server, dport),
                   "%s: data connection to %s:%d: %s"
                   % (t, a.server, dport, why))
-        far.drain(0.05)
-        bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: every segment the server got matches its stream "
-              "at its offset (%d segments)" % (tag, len(far.segs)),
-              "%s: segments not matching the stream at their offset: %s"
-              % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                for x in bad[:4])))
+        check_wire(tag, far, bytes(app.rx), "the server")
         if nat and all(port_seen):
             no_false_rewrite_fail(tag, before)
         info("%s: counters %s" % (tag, stats_delta(before)))
@@ -1230,13 +1219,7 @@ def scen_hole_srv(a):
             else:
                 info("%s: no data connection (refused right after the "
                      "resync: allowed): %s" % (t, why))
-        far.drain(0.05)
-        bad = far.inconsistent(bytes(app.rx))
-        check(not bad, "%s: every segment the client got matches its stream "
-              "at its offset (%d segments)" % (tag, len(far.segs)),
-              "%s: segments not matching the stream at their offset: %s"
-              % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                for x in bad[:4])))
+        check_wire(tag, far, bytes(app.rx), "the client")
         if nat and all(rewritten):
             no_false_rewrite_fail(tag, before)
         info("%s: counters %s" % (tag, stats_delta(before)))
@@ -1393,14 +1376,7 @@ def scen_inflight(a):
             check(got == want, "%s: server stream exact (both rewritten, %d "
                   "retransmission(s))" % (tag, retr),
                   "%s: server stream %r, expected %r" % (tag, got, want))
-            far.drain(0.05)
-            bad = far.inconsistent(want)
-            check(not bad, "%s: every segment the server got matches the "
-                  "rewritten stream at its offset (%d segments)"
-                  % (tag, len(far.segs)),
-                  "%s: segments not matching the stream at their offset: %s"
-                  % (tag, "; ".join("off %d %r (stream has %r)" % x
-                                    for x in bad[:4])))
+            check_wire(tag, far, want, "the server")
             app.send(b"200 PORT ok.\r\n200 PORT ok.\r\n")
             try:
                 raw.wait_rx_text(b"200 PORT ok.\r\n200 PORT ok.\r\n")

@@ -112,24 +112,6 @@ LEAK_WAIT=30
 
 alg_only() { [ "$FPM_HELPER" != ftp ]; }
 
-kmsg_since() { dmesg | sed -n "/$KMSG_TAG/,\$p"; }
-
-check_no_splat() {
-	local what=${1:-"no kernel splat while the test ran"} s
-	# No marker (dmesg unreadable, ring buffer overrun): no verdict.
-	if ! dmesg | grep -qF -- "$KMSG_TAG"; then
-		fail "$what: the test's mark is not in the kernel log (dmesg unreadable or overrun)"
-		return
-	fi
-	s=$(kmsg_since | grep -E -c -- "$SPLAT_RE")
-	if [ "$s" = 0 ]; then
-		pass "$what"
-	else
-		fail "$what: the kernel log has $s splat line(s):"
-		kmsg_since | grep -E -m1 -A 30 -- "$SPLAT_RE" | sed 's/^/      | /'
-	fi
-}
-
 # ---------------------------------------------------------------------
 # the module
 # ---------------------------------------------------------------------

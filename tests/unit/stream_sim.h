@@ -29,6 +29,7 @@ struct host {
 	int port_shift;		/* !keep_port: answer port + shift */
 	int fail_alloc;
 	int allocs, frees;
+	int live_max;		/* line buffers held at once, at most */
 };
 
 fp_u16 fs_host_expect(void *h, const struct fs_expect *e)
@@ -94,6 +95,8 @@ void *fs_host_alloc_lines(void *h)
 	if (H->fail_alloc)
 		return NULL;
 	H->allocs++;
+	if (H->allocs - H->frees > H->live_max)
+		H->live_max = H->allocs - H->frees;
 	return malloc(FS_LINES_SIZE);
 }
 
@@ -216,6 +219,8 @@ struct stream {
 	size_t n, en, cap;
 	int endpoints;		/* lines that must be expected */
 	int third;		/* third-party endpoints (refused, strict) */
+	int tls;		/* goes encrypted (gen_tls()) */
+	int ccc;		/* and back to clear text after it */
 };
 
 static void put(struct stream *S, const char *in, const char *exp)
@@ -231,6 +236,20 @@ static void put(struct stream *S, const char *in, const char *exp)
 	memcpy(S->exp + S->en, exp, b);
 	S->n += a;
 	S->en += b;
+}
+
+/* Bytes that pass as they are (binary: TLS records). */
+static void put_bytes(struct stream *S, const void *p, size_t n)
+{
+	if (S->n + n + 1 > S->cap || S->en + n + 1 > S->cap) {
+		S->cap = (S->cap + n + 64) * 2;
+		S->in = realloc(S->in, S->cap);
+		S->exp = realloc(S->exp, S->cap);
+	}
+	memcpy(S->in + S->n, p, n);
+	memcpy(S->exp + S->en, p, n);
+	S->n += n;
+	S->en += n;
 }
 
 static void free_stream(struct stream *S)
@@ -311,8 +330,63 @@ static void gen_client(struct stream *S, const struct addrs *A, int lines,
 }
 
 /*
+ * The end of a session that goes encrypted: AUTH TLS answered by 234, then
+ * TLS records of every type the engine follows (20..24), some spanning
+ * many segments, their bytes random or the text of a 227/229 with the own
+ * address, which must pass as it is (nothing is parsed inside TLS, and
+ * nothing there is expected); then, half the time, clear text again after
+ * CCC (RFC 4217): replies of no interest, whose commands went encrypted
+ * (so none is in @cmds).
+ */
+static void gen_tls(struct stream *S, struct stream *cmds,
+		    const struct addrs *A)
+{
+	unsigned char rec[5 + 2048];
+	int r, nrec = 1 + (int)rndn(6);
+
+	S->tls = 1;
+	put(S, "234 AUTH TLS OK.\r\n", "234 AUTH TLS OK.\r\n");
+	put(cmds, "AUTH TLS\r\n", "AUTH TLS\r\n");
+	for (r = 0; r < nrec; r++) {
+		uint32_t len = chance(20) ? 1000 + rndn(1000) : 1 + rndn(300);
+		uint32_t k = 0;
+
+		rec[0] = (unsigned char)(20 + rndn(5));
+		rec[1] = 3;
+		rec[2] = (unsigned char)rndn(4);
+		rec[3] = (unsigned char)(len >> 8);
+		rec[4] = (unsigned char)len;
+		while (k < len) {
+			char *o = (char *)rec + 5 + k;
+			unsigned int port = 1024 + rndn(60000);
+
+			if (len - k > 64 && chance(3) && !A->v6)
+				k += (uint32_t)snprintf(o, 64,
+					"\r\n227 Entering Passive Mode (%s,%u,%u).\r\n",
+					A->own_comma, port >> 8, port & 255);
+			else if (len - k > 64 && chance(3))
+				k += (uint32_t)snprintf(o, 64,
+					"\r\n229 Entering Extended Passive Mode (|||%u|)\r\n",
+					port);
+			else
+				rec[5 + k++] = (unsigned char)rnd();
+		}
+		put_bytes(S, rec, 5 + len);
+	}
+	if (chance(50)) {
+		S->ccc = 1;
+		put(S, "200 Command okay.\r\n", "200 Command okay.\r\n");
+		put(S, "211-Features:\r\n EPRT\r\n211 End\r\n",
+		    "211-Features:\r\n EPRT\r\n211 End\r\n");
+		put(S, "226 Transfer complete.\r\n",
+		    "226 Transfer complete.\r\n");
+	}
+}
+
+/*
  * Server replies, and the client commands they answer (one per final
- * reply, in order) in @cmds.
+ * reply, in order) in @cmds; a quarter of the sessions end encrypted
+ * (gen_tls()).
  */
 static void gen_server(struct stream *S, struct stream *cmds,
 		       const struct addrs *A, int lines, int nat)
@@ -375,6 +449,8 @@ static void gen_server(struct stream *S, struct stream *cmds,
 		put(S, in, ex);
 		put(cmds, cmd, cmd);
 	}
+	if (chance(25))
+		gen_tls(S, cmds, A);
 }
 
 /* ---- one direction through the router ------------------------------- */
@@ -753,17 +829,32 @@ static int sim_property(int round, char *why, size_t whylen, int *exact,
 	if (!m.bad && clean && h.nexp != S.endpoints)
 		SIM_FAIL("%d expectations for %d endpoints", h.nexp,
 			 S.endpoints);
+	/* Pairing intact: the 234 answering AUTH TLS started TLS. */
+	if (!m.bad && clean && S.tls && h.ev[FS_EV_TLS] != 1)
+		SIM_FAIL("TLS started %d times after AUTH TLS and its 234",
+			 h.ev[FS_EV_TLS]);
+	/* ... and every record was followed to its end: no early CCC. */
+	if (!m.bad && clean && S.tls && h.ev[FS_EV_CCC] != S.ccc)
+		SIM_FAIL("back to clear text %d times, expected %d",
+			 h.ev[FS_EV_CCC], S.ccc);
 	/*
 	 * Memory: the buffers stay only for a block rewrite whose ACK no
-	 * segment has brought yet (at most FS_LINES_SIZE bytes).
+	 * segment has brought yet (at most FS_LINES_SIZE bytes), or for the
+	 * cut last line of a stream that ends encrypted where the engine
+	 * could not know it (pairing lost: its 234 did not start TLS).
 	 */
-	if (c.lines && !(c.dir[0].rw.olen && (c.dir[0].rw.kind & FS_RW_BLOCK)) &&
+	if (c.lines && !(S.tls && !(c.dir[dir].flags & FS_D_TLS) &&
+			 S.in[S.n - 1] != '\n') &&
+	    !(c.dir[0].rw.olen && (c.dir[0].rw.kind & FS_RW_BLOCK)) &&
 	    !(c.dir[1].rw.olen && (c.dir[1].rw.kind & FS_RW_BLOCK)))
 		SIM_FAIL("line buffer kept after the last line");
 	fs_release(&c, &h);
 	if (h.allocs != h.frees)
 		SIM_FAIL("line buffers: %d allocated, %d freed", h.allocs,
 			 h.frees);
+	if (h.live_max > 1)
+		SIM_FAIL("%d line buffers held at once (the bound is one)",
+			 h.live_max);
 #undef SIM_FAIL
 	sim_free(&m);
 	free_stream(&S);
