@@ -6,7 +6,8 @@
  * rewritten endpoint; the rest is a buffer of control-stream data.
  * Checked, aborting on any violation:
  *  - fp_scan finds every line: the lines tile the buffer up to a tail that
- *    holds no LF, each ends in LF, and each equals fp_parse_line's result;
+ *    holds no LF, each ends in LF, and each equals fp_parse_line's result
+ *    and fp_parse_lf's (the stream engine's entry, the LF known);
  *  - every result is well formed (kind/reason/want agree, ranges inside
  *    the line, fields cleared on rejects);
  *  - parse -> format -> splice -> parse: formatting the parsed endpoint
@@ -269,6 +270,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MUST(fp_line_len((const char *)data + off, size - off) ==
 		     l.len);
 		fp_parse_line((const char *)data + off, l.len, dir, &one);
+		MUST(!memcmp(&one, &l, sizeof(l)));
+		/* the engine's entry: the LF known */
+		fp_parse_lf((const char *)data + off, l.len, dir, &one);
 		MUST(!memcmp(&one, &l, sizeof(l)));
 		line_checks(data + off, l.len, dir, &l, v);
 		expect = off + l.len;

@@ -16,7 +16,26 @@
 #define _POSIX_C_SOURCE 200809L
 #include "../unit/stream_sim.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * With FPM_STREAM_CORPUS (tests/fuzz/Makefile sets it to the project's
+ * corpus), half the sessions are windows of the corpus's sessions.
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("FPM_STREAM_CORPUS");
+	char why[600];
+
+	(void)argc;
+	(void)argv;
+	if (dir && corpus_load(dir, why, sizeof(why))) {
+		fprintf(stderr, "fuzz_stream: %s\n", why);
+		exit(1);
+	}
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,9 @@
  * and receiver around the engine (see unit_stream.c for the properties).
  *
  * Random choices come from rnd(): a xorshift generator, or, when
- * sim_bytes is set (the fuzzer), the bytes of the input.
+ * sim_bytes is set (the fuzzer), the bytes of the input.  Sessions are
+ * generated (gen_client(), gen_server(), gen_tls()) or, once
+ * corpus_load() has paired a corpus, cut from it (gen_corpus()).
  */
 #ifndef STREAM_SIM_H
 #define STREAM_SIM_H
@@ -453,6 +455,262 @@ static void gen_server(struct stream *S, struct stream *cmds,
 		gen_tls(S, cmds, A);
 }
 
+/* ---- sessions from the corpus ---------------------------------------- */
+
+/*
+ * The project's corpus (tests/corpus/gen-corpus.py): session-client.txt
+ * holds the commands of many sessions (each from USER to QUIT),
+ * session-server.txt the server's side of the same sessions: a greeting,
+ * then one reply group per command (1yz lines, then the final reply, which
+ * may be multi-line).  corpus_load() pairs every command with its reply
+ * group; gen_corpus() cuts a session of the property test from it.
+ */
+struct corpus_cmd {
+	const char *c, *r;	/* the command line, its reply group */
+	size_t cn, rn;
+	int start;		/* the first command of a session (USER) */
+};
+
+static char *corpus_cbuf, *corpus_sbuf;
+static struct corpus_cmd *corpus_cmds;
+static size_t corpus_n;
+
+static char *corpus_read(const char *dir, const char *name, size_t *len)
+{
+	char path[4096];
+	FILE *f;
+	char *b;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) || !(b = malloc((size_t)n + 1))) {
+		fclose(f);
+		return NULL;
+	}
+	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	b[n] = 0;
+	*len = (size_t)n;
+	return b;
+}
+
+static size_t corpus_line(const char *b, size_t at, size_t len)
+{
+	const char *e = memchr(b + at, '\n', len - at);
+
+	return e ? (size_t)(e - b) + 1 - at : len - at;
+}
+
+static int corpus_code(const char *l, size_t n)
+{
+	if (n < 4 || l[0] < '0' || l[0] > '9' || l[1] < '0' || l[1] > '9' ||
+	    l[2] < '0' || l[2] > '9')
+		return -1;
+	return (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+}
+
+/* The length of the reply group at @at: up to its final reply. */
+static size_t corpus_group(const char *b, size_t at, size_t len)
+{
+	size_t p = at;
+	int multi = -1;
+
+	while (p < len) {
+		size_t n = corpus_line(b, p, len);
+		int code = corpus_code(b + p, n);
+
+		p += n;
+		if (multi >= 0) {
+			if (code == multi && b[p - n + 3] == ' ') {
+				multi = -1;
+				if (code >= 200)
+					return p - at;
+			}
+		} else if (code >= 0 && b[p - n + 3] == '-') {
+			multi = code;
+		} else if (code >= 200) {
+			return p - at;
+		}
+	}
+	return 0;
+}
+
+static int corpus_is(const char *l, size_t n, const char *word)
+{
+	size_t k = strlen(word), i;
+
+	if (n < k)
+		return 0;
+	for (i = 0; i < k; i++)
+		if ((l[i] | 0x20) != (word[i] | 0x20))
+			return 0;
+	return n == k || l[k] == ' ' || l[k] == '\r' || l[k] == '\n';
+}
+
+/*
+ * Load @dir's session-client.txt and session-server.txt and pair them:
+ * 0, or -1 with the reason in @why (missing files, or sides that do not
+ * pair: every reply group consumed by one command or one greeting).
+ */
+static int corpus_load(const char *dir, char *why, size_t whylen)
+{
+	size_t cl, sl, cp = 0, sp = 0, cap = 0, prev = 0;
+	int quit = 1;
+
+	corpus_cbuf = corpus_read(dir, "session-client.txt", &cl);
+	corpus_sbuf = corpus_read(dir, "session-server.txt", &sl);
+	if (!corpus_cbuf || !corpus_sbuf) {
+		snprintf(why, whylen, "cannot read %s/session-{client,server}.txt",
+			 dir);
+		return -1;
+	}
+	while (cp < cl) {
+		size_t n = corpus_line(corpus_cbuf, cp, cl), g;
+		struct corpus_cmd *k;
+		int start = quit && corpus_is(corpus_cbuf + cp, n, "USER");
+
+		if (start) {
+			/* the greeting answers no command */
+			g = corpus_group(corpus_sbuf, sp, sl);
+			if (!g)
+				break;
+			sp += g;
+		}
+		g = corpus_group(corpus_sbuf, sp, sl);
+		if (!g)
+			break;
+		if (corpus_n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			corpus_cmds = realloc(corpus_cmds,
+					      cap * sizeof(*corpus_cmds));
+		}
+		k = &corpus_cmds[corpus_n++];
+		k->c = corpus_cbuf + cp;
+		k->cn = n;
+		k->r = corpus_sbuf + sp;
+		k->rn = g;
+		k->start = start;
+		quit = corpus_is(k->c, n, "QUIT");
+		cp += n;
+		sp += g;
+		prev = cp;
+	}
+	if (cp < cl || sp < sl || !corpus_n) {
+		snprintf(why, whylen,
+			 "%s: the sides do not pair: %zu commands, client at %zu of %zu bytes, server at %zu of %zu",
+			 dir, corpus_n, prev, cl, sp, sl);
+		corpus_n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * @l (@n bytes, a line of @d), when it is an endpoint the router must
+ * expect (PORT, an IPv4 EPRT; a 227 or 229 answering a bare PASV or EPSV,
+ * @bare): 1, with the line in @in with the own address and in @ex with
+ * the one the peer must get (the public one under @nat).  0 for any other
+ * line, which goes as it is.
+ */
+static int corpus_subst(const char *l, size_t n, enum fp_dir d, int bare,
+			const struct addrs *A, int nat, char *in, char *ex,
+			size_t size)
+{
+	struct fp_line pl;
+	const char *own, *pub, *rest;
+	int head, tail;
+
+	fp_parse_line(l, n, d, &pl);
+	if (d == FP_DIR_CLIENT ? pl.kind != FP_K_PORT &&
+	    !(pl.kind == FP_K_EPRT && pl.ep.family == 4) :
+	    !bare || (pl.kind != FP_K_227 && pl.kind != FP_K_229))
+		return 0;
+	if (pl.kind == FP_K_229) {
+		/* no address: the line as it is */
+		snprintf(in, size, "%.*s", (int)n, l);
+		snprintf(ex, size, "%.*s", (int)n, l);
+		return 1;
+	}
+	own = pl.kind == FP_K_EPRT ? A->own_text : A->own_comma;
+	pub = nat ? (pl.kind == FP_K_EPRT ? A->pub_text : A->pub_comma) : own;
+	head = pl.addr_off;
+	rest = l + pl.addr_off + pl.addr_len;
+	tail = (int)(n - pl.addr_off - pl.addr_len);
+	snprintf(in, size, "%.*s%s%.*s", head, l, own, tail, rest);
+	snprintf(ex, size, "%.*s%s%.*s", head, l, pub, tail, rest);
+	return 1;
+}
+
+/*
+ * A window of 1..30 consecutive commands of one corpus session (the
+ * command queue holds them all), mostly from its start, for an IPv4
+ * address set: the client's lines (@dir FS_CLIENT), or the server's reply
+ * groups to them with the commands in @cmds (PORT and EPRT as NOOP there:
+ * in this test the commands' direction creates no expectation).  A window
+ * ends before AUTH: the corpus's replies are no TLS records.  Returns the
+ * number of commands taken.
+ */
+static int gen_corpus(struct stream *S, struct stream *cmds,
+		      const struct addrs *A, int dir, int nat)
+{
+	size_t a = rndn((uint32_t)corpus_n), b, i, p;
+	char in[1100], ex[1100];
+
+	while (a > 0 && !corpus_cmds[a].start && chance(90))
+		a--;
+	for (b = a + 1; b < corpus_n && b - a < 30 && !corpus_cmds[b].start;
+	     b++)
+		;
+	b = a + 1 + rndn((uint32_t)(b - a));
+	for (i = a; i < b; i++) {
+		const struct corpus_cmd *k = &corpus_cmds[i];
+		/* "PASV" or "EPSV" alone: "EPSV 2" is not bare */
+		int bare = k->cn <= 6 && (corpus_is(k->c, k->cn, "PASV") ||
+					  corpus_is(k->c, k->cn, "EPSV"));
+
+		if (corpus_is(k->c, k->cn, "AUTH"))
+			break;
+		if (dir == FS_CLIENT) {
+			if (k->cn < 1000 &&
+			    corpus_subst(k->c, k->cn, FP_DIR_CLIENT, 0, A, nat,
+					 in, ex, sizeof(in))) {
+				S->endpoints++;
+				put(S, in, ex);
+			} else {
+				put_bytes(S, k->c, k->cn);
+			}
+			continue;
+		}
+		if (corpus_is(k->c, k->cn, "PORT") ||
+		    corpus_is(k->c, k->cn, "EPRT"))
+			put(cmds, "NOOP\r\n", "NOOP\r\n");
+		else
+			put_bytes(cmds, k->c, k->cn);
+		for (p = 0; p < k->rn; ) {
+			size_t n = corpus_line(k->r, p, k->rn);
+
+			if (n < 1000 && corpus_subst(k->r + p, n, FP_DIR_SERVER,
+						     bare, A, nat, in, ex,
+						     sizeof(in))) {
+				S->endpoints++;
+				put(S, in, ex);
+			} else {
+				put_bytes(S, k->r + p, n);
+			}
+			p += n;
+		}
+	}
+	return (int)(i - a);
+}
+
 /* ---- one direction through the router ------------------------------- */
 
 struct sim {
@@ -759,6 +1017,7 @@ static int sim_property(int round, char *why, size_t whylen, int *exact,
 	int upstream = chance(30), shift = chance(20) ? 7 : 0;
 	int lines = 1 + (int)rndn(40);
 	int chaos = chance(20) ? 0 : (int)rndn(300);
+	int corpus = corpus_n && chance(50);
 	int clean, bad = 0;
 	char cfg[160];
 
@@ -770,14 +1029,25 @@ static int sim_property(int round, char *why, size_t whylen, int *exact,
 	memset(&c, 0, sizeof(c));
 	memset(&h, 0, sizeof(h));
 	h.port_shift = shift;
-	if (dir == FS_CLIENT)
+	if (corpus && addr_sets[set].v6) {
+		/* the corpus's addresses are IPv4 ones */
+		set -= 4;
+		set_addrs(&A, 0, addr_sets[set].own, addr_sets[set].pub);
+		if (!strcmp(A.own_text, A.pub_text))
+			nat = 1;
+	}
+	if (corpus)
+		lines = gen_corpus(&S, &C, &A, dir, nat);
+	if (!S.n)
+		corpus = 0;
+	if (!corpus && dir == FS_CLIENT)
 		gen_client(&S, &A, lines, nat);
-	else
+	else if (!corpus)
 		gen_server(&S, &C, &A, lines, nat);
 	snprintf(cfg, sizeof(cfg),
-		 "round %d (set %d, %s, nat %d, mss %d, chaos %d, upstream %d, shift %d, %d lines)",
+		 "round %d (set %d, %s, nat %d, mss %d, chaos %d, upstream %d, shift %d, %d lines%s)",
 		 round, set, dir ? "server" : "client", nat, mss, chaos,
-		 upstream, shift, lines);
+		 upstream, shift, lines, corpus ? " from the corpus" : "");
 	tracing = round == trace_round;
 #define SIM_FAIL(...) do { \
 		if (!bad++) { \

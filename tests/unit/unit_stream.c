@@ -23,7 +23,10 @@
  *    exactly the expected rewritten stream and each data endpoint was
  *    expected exactly once.
  *
- * Usage: unit_stream [ROUNDS [SEED]]   (default 3000 rounds, seed 1)
+ * Usage: unit_stream [ROUNDS [SEED [TRACE_ROUND]]]   (default 3000 rounds,
+ * seed 1).  With FPM_STREAM_CORPUS=DIR (make unit sets it) half of the
+ * property rounds are cut from DIR's session-client.txt and
+ * session-server.txt, which must pair command by command.
  * Ends with "N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
@@ -787,6 +790,23 @@ int main(int argc, char **argv)
 
 	if (argc > 3)
 		trace_round = atoi(argv[3]);
+	/*
+	 * Half the property rounds take their sessions from the corpus
+	 * when FPM_STREAM_CORPUS names its directory (make unit does).
+	 */
+	if (getenv("FPM_STREAM_CORPUS")) {
+		char why[600];
+
+		begin("the corpus's sessions pair command by command");
+		if (corpus_load(getenv("FPM_STREAM_CORPUS"), why, sizeof(why)))
+			fail("%s", why);
+		else
+			printf("unit_stream: %zu commands of the corpus paired with their replies\n",
+			       corpus_n);
+		end();
+	} else {
+		printf("unit_stream: FPM_STREAM_CORPUS not set: generated sessions only\n");
+	}
 	case_edit_text();
 	case_long_reply_pairing();
 	case_digit_at_segment_end();
