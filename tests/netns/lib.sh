@@ -95,24 +95,24 @@ kmsg_mark() {
 	echo "$KMSG_TAG" >/dev/kmsg 2>/dev/null
 }
 
-# The kernel log after the tag (the tag's own line, which names the
-# test, is not judged).
-kmsg_since() {
-	dmesg 2>/dev/null | awk -v t="$KMSG_TAG" 'f; index($0, t) { f = 1 }'
-}
-
+# The kernel log is read once, into a variable: "dmesg | grep -q" fails
+# under pipefail whenever grep finds the tag and exits while dmesg still
+# has log to write (SIGPIPE).  The tag's own line, which names the test,
+# is not judged.
 check_no_splat() {
-	local what=${1:-"no kernel splat while the test ran"} s
-	if [ -z "${KMSG_TAG:-}" ] || ! dmesg 2>/dev/null | grep -qF -- "$KMSG_TAG"; then
+	local what=${1:-"no kernel splat while the test ran"} log after s
+	log=$(dmesg 2>/dev/null) || log=
+	if [ -z "${KMSG_TAG:-}" ] || ! grep -qF -- "$KMSG_TAG" <<<"$log"; then
 		fail "$what: the test's mark is not in the kernel log (dmesg unreadable or overrun)"
 		return
 	fi
-	s=$(kmsg_since | grep -E -c -- "$SPLAT_RE")
+	after=$(awk -v t="$KMSG_TAG" 'f; index($0, t) { f = 1 }' <<<"$log")
+	s=$(grep -E -c -- "$SPLAT_RE" <<<"$after")
 	if [ "$s" = 0 ]; then
 		pass "$what"
 	else
 		fail "$what: the kernel log has $s splat line(s):"
-		kmsg_since | grep -E -m1 -A 30 -- "$SPLAT_RE" | sed 's/^/      | /'
+		grep -E -m1 -A 30 -- "$SPLAT_RE" <<<"$after" | sed 's/^/      | /'
 	fi
 }
 

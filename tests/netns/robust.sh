@@ -359,10 +359,13 @@ test_state_needs_payload() {
 		"$n" "$(delta "$c1" "$c2")"
 	# The state appears with the first payload: one cache grows by about
 	# one object per connection then, and did not grow at the handshake.
+	# About: other objects of the same kmalloc cache come and go meanwhile
+	# (seen: 252 for 300 connections, 336 in another run), so two thirds
+	# is the bar; without per-connection state it would not move at all.
 	read -r cache grow1 < <(slab_diff idle payload | sort -k2,2nr | head -n 1 |
 		awk '{ print $1, $2 }')
 	check_ge "the first payload allocated per-connection state (${cache:-none} grew by ${grow1:-0})" \
-		$((n * 9 / 10)) "${grow1:-0}"
+		$((n * 2 / 3)) "${grow1:-0}"
 	grow0=$(slab_diff base idle | awk -v c="$cache" '$1 == c { print $2 }')
 	grow0=${grow0:-0}
 	if [ "$grow0" -lt $((n / 10)) ]; then
