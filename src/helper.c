@@ -278,11 +278,19 @@ void fpm_helper_attach(struct fpm_net *fn, struct nf_conn *ct, u8 sel)
 
 	if (READ_ONCE(fpm_exiting))
 		return;
+	/*
+	 * DNAT ran before us: sequence adjustment is not set up yet.  Added
+	 * first: every nf_ct_ext_add() may krealloc() ct->ext and free the
+	 * old block at once, so no extension pointer is kept across one.
+	 */
+	if (!nfct_seqadj(ct) && !nfct_seqadj_ext_add(ct)) {
+		fpm_stat_inc(fn, FPM_STAT_NOMEM);
+		return;
+	}
 	help = nfct_help(ct);
 	if (!help)
 		help = nf_ct_helper_ext_add(ct, GFP_ATOMIC);
-	/* DNAT ran before us: sequence adjustment is not set up yet. */
-	if (!help || (!nfct_seqadj(ct) && !nfct_seqadj_ext_add(ct))) {
+	if (!help) {
 		fpm_stat_inc(fn, FPM_STAT_NOMEM);
 		return;
 	}
@@ -525,6 +533,14 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 
 	if (!h || READ_ONCE(fpm_exiting))
 		return NF_ACCEPT;
+	/*
+	 * Only the connection's own TCP segments: an ICMP error about it
+	 * (IP_CT_RELATED) reaches help() too, with @protoff at the ICMP
+	 * header and bytes anybody on the path can choose after it.
+	 */
+	if (ctinfo != IP_CT_NEW && ctinfo != IP_CT_ESTABLISHED &&
+	    ctinfo != IP_CT_ESTABLISHED_REPLY)
+		return NF_ACCEPT;
 	fn = fpm_pernet(nf_ct_net(ct));
 	if (READ_ONCE(fn->dead))
 		return NF_ACCEPT;
@@ -745,6 +761,15 @@ static bool fpm_conn_orphan(struct fpm_conn *fc)
 	/* Conntracks are SLAB_TYPESAFE_BY_RCU: ct may be another one now. */
 	if (!refcount_inc_not_zero(&ct->ct_general.use))
 		return true;
+	/*
+	 * Another, unconfirmed one may still be getting extensions added
+	 * (ct->ext moves): ours was confirmed before it got a state.
+	 */
+	smp_acquire__after_ctrl_dep();
+	if (!nf_ct_is_confirmed(ct)) {
+		nf_ct_put(ct);
+		return true;
+	}
 	help = nfct_help(ct);
 	h = help ? (struct fpm_help_data *)help->data : NULL;
 	if (h && fpm_is_ours(rcu_dereference(help->helper))) {

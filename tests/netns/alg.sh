@@ -408,6 +408,51 @@ quote NOOP"
 		ftp_get "$NS_CLI" "$URL4" passive "$SRV_FILE"
 }
 
+# Conntrack extensions added before the helper's (accounting, timestamps,
+# the event cache of a listener) fill ct->ext's first 128 bytes, so that
+# one of the helper's own additions moves it (krealloc frees the old block
+# at once).  A pointer kept across such a move wrote into freed memory and
+# left the connection unhelped (found in review, 2026-12-03).  Two layouts
+# where the last addition moves it: accounting + timestamps; accounting +
+# an event listener.  The ALG must help as usual; on debug-6.1 KASAN
+# watches the write.
+test_ct_extensions() {
+	local ev_pid layout
+	must topo_basic
+	must vsftpd_start "$NS_SRV" 6293
+	must std_router
+	must map_add "$NS_RTR" 6293
+	kmsg_mark
+	for layout in acct+tstamp acct+events; do
+		info "extensions before the helper's: $layout"
+		must nsx "$NS_RTR" conntrack -F
+		ev_pid=
+		if [ "$layout" = acct+tstamp ]; then
+			must nsx "$NS_RTR" sysctl -qw net.netfilter.nf_conntrack_acct=1 \
+				net.netfilter.nf_conntrack_timestamp=1
+		else
+			must nsx "$NS_RTR" sysctl -qw net.netfilter.nf_conntrack_acct=1 \
+				net.netfilter.nf_conntrack_timestamp=0
+			nsx_bg "$NS_RTR" "$T_DIR/events.txt" conntrack -E -p tcp
+			ev_pid=$BG_PID
+			# Time for the listener to subscribe.
+			sleep 1
+		fi
+		passive_active_v4
+		check "$layout: conntrack shows helper $FPM_HELPER on the control connection" \
+			helper_on_conn "$NS_RTR" 8021
+		check "$layout: the router counts the control connection's bytes" \
+			grep -q 'bytes=' <<<"$(nsx "$NS_RTR" conntrack -L -p tcp \
+				--orig-port-dst 8021 2>/dev/null)"
+		if [ -n "$ev_pid" ]; then
+			bg_stop "$ev_pid"
+			check "$layout: the listener saw the control connection" \
+				grep -q 'dport=8021' "$T_DIR/events.txt"
+		fi
+	done
+	check_no_splat
+}
+
 # The module's tracepoints and its refusals in the kernel log
 # (docs/troubleshooting.md, section 7, shows this test's output).
 test_tracepoints() {
