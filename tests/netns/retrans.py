@@ -32,7 +32,9 @@ Topology (built by retrans.sh):
 import argparse
 import os
 import re
+import select
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -1389,6 +1391,105 @@ def scen_inflight(a):
             raw.close()
 
 
+# ---------------------------------------------------------------------
+# scenario: an ICMP error about the control connection is not its payload
+# ---------------------------------------------------------------------
+def icmp_time_exceeded(inner_src, inner_dst, sport, dport, unused, payload):
+    """ICMP time exceeded quoting a TCP segment inner_src:sport ->
+    inner_dst:dport that carries payload.  Read by a helper as if it were
+    a TCP segment (protoff at the ICMP header), it would have: sequence
+    number = unused (ICMP bytes 4-7), data offset 5 and no flags (the
+    quoted IP header's identification, 0x5000), payload from ICMP byte 20
+    on: the quoted addresses, TCP header and payload."""
+    tcph = struct.pack("!HHIIBBHHH", sport, dport, 0x11223344, 0x55667788,
+                       0x50, 0x18, 65535, 0, 0)
+    iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), 0x5000,
+                      0, 64, socket.IPPROTO_TCP, 0,
+                      socket.inet_aton(inner_src), socket.inet_aton(inner_dst))
+    iph = iph[:10] + struct.pack("!H", rawtcp.checksum(iph)) + iph[12:]
+    icmp = struct.pack("!BBHI", 11, 0, 0, unused) + iph + tcph + payload
+    return icmp[:2] + struct.pack("!H", rawtcp.checksum(icmp)) + icmp[4:]
+
+
+def icmp_seen(sock, timeout):
+    """An ICMP time exceeded read from the raw ICMP socket sock."""
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([sock], [], [], max(0.0, end - time.time()))
+        if not r:
+            break
+        pkt = sock.recv(65535)
+        ihl = (pkt[0] & 15) * 4
+        if len(pkt) > ihl and pkt[ihl] == 11:
+            return True
+    return False
+
+
+def scen_icmp(a):
+    """An ICMP error travelling towards the server, about a segment the
+    server sent: the router's conntrack gives it the control connection
+    as IP_CT_RELATED in the original direction, and nf_confirm() calls
+    the helper for it.  It quotes a PORT line and carries the client's
+    next sequence number where a TCP header's would be: a helper that
+    took it for client payload would rewrite and expect that PORT (and
+    shift the connection's sequence numbers).  Then the real PORT."""
+    Netns.enter(a.ns_pub)
+    cap = Capture(a.if_pub)
+    ls = listen(a.ns_pub, a.server, a.port)
+    icmp_rx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                            socket.IPPROTO_ICMP)
+    Netns.enter(a.ns_in)
+    icmp_tx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                            socket.IPPROTO_ICMP)
+    tag = a.label
+    p2 = a.port_base
+    raw = RawConn(a.client, a.server, a.port, log=trace)
+    raw.connect()
+    app = accept(ls)
+    try:
+        peer = app.sock.getpeername()
+        far = FarEnd(cap, peer[0], peer[1], a.server, a.port, raw.iss)
+        cap.read(0)
+        app.send(b"220 ready\r\n")
+        raw.wait_rx(11)
+        before = stats()
+        forged = ("\r\nPORT %s,39,%d\r\n" % (comma(a.client), p2)).encode()
+        for _ in range(3):
+            icmp_tx.sendto(icmp_time_exceeded(a.server, a.client, a.port,
+                                              raw.lport,
+                                              rawtcp.seq_add(raw.iss, 1),
+                                              forged), (a.server, 0))
+        check(icmp_seen(icmp_rx, 3.0),
+              "%s: the ICMP errors crossed the router (related to the "
+              "control connection)" % tag,
+              "%s: no ICMP error reached the server's side" % tag)
+        time.sleep(0.2)
+        exp = expect_list()
+        check("dport=%d " % (39 * 256 + p2) not in exp + " ",
+              "%s: no expectation for the PORT inside the ICMP errors" % tag,
+              "%s: the ICMP errors' PORT was expected: %s" % (tag, exp))
+        info("%s: counters after the ICMP errors: %s"
+             % (tag, stats_delta(before)))
+        line = port_line(a.client, a.pub, p2 + 1)
+        raw.send_reliably([(0, line.o)])
+        app.read_until(len(line.r), 2.0)
+        got = app.read_more(0.1)
+        check(got == line.r, "%s: then the real PORT reached the server "
+              "rewritten, at the right sequence numbers" % tag,
+              "%s: then the server read %r, expected %r"
+              % (tag, got, line.r))
+        exp = expect_list()
+        check("dport=%d " % (39 * 256 + p2 + 1) in exp + " ",
+              "%s: and was expected" % tag,
+              "%s: the real PORT was not expected: %s" % (tag, exp))
+        check_wire(tag, far, bytes(app.rx), "the server")
+    finally:
+        app.close()
+        raw.close()
+        icmp_tx.close()
+        icmp_rx.close()
+
+
 SCENARIOS = {
     "port": scen_port,
     "pasv": scen_pasv,
@@ -1398,6 +1499,7 @@ SCENARIOS = {
     "hole_srv": scen_hole_srv,
     "hole_pipe": scen_hole_pipe,
     "inflight": scen_inflight,
+    "icmp": scen_icmp,
 }
 
 

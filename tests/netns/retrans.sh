@@ -251,6 +251,15 @@ test_retrans_pasv() {
 		--only "${RETRANS_ONLY:-before_word,in_addr,after_addr}"
 }
 
+# An ICMP error about the control connection (conntrack: related, original
+# direction) is not the connection's payload (found in review, 2026-12-03)
+test_icmp_error() {
+	must topo_retrans
+	must router_retrans
+	driver icmp --client "$R_IN4" --server "$R_EXT4" --label icmp \
+		--port-base 140
+}
+
 # Finding 4: pairing after a 600-byte 257 cut across segments, or a 600-byte command
 test_pairing_longline() {
 	must topo_retrans
