@@ -27,8 +27,26 @@
 /*
  * Generic netlink: 6.1 added genl_family.resv_start_op; left at zero (as
  * new families should) every op is validated strictly, which is what 5.10
- * to 6.0 do for ops without GENL_DONT_VALIDATE_* flags.  Nothing to do.
+ * to 6.0 do for ops without GENL_DONT_VALIDATE_* flags.  Not handled: an
+ * op without a policy (MAP_FLUSH, STATS_*, CONFIG_GET) gets the core's
+ * reject-everything policy only from 6.1 on; before, its attributes are
+ * ignored.
  */
+
+/* 6.0 added NL_REQ_ATTR_CHECK(); before it, the plain test. */
+#ifndef NL_REQ_ATTR_CHECK
+#define NL_REQ_ATTR_CHECK(extack, nest, tb, type)	(!(tb)[(type)])
+#endif
+
+/* 5.16 added u64_stats_set(). */
+#if !FPM_SINCE(5, 16)
+#include <linux/u64_stats_sync.h>
+#if BITS_PER_LONG == 64
+#define u64_stats_set(p, val)	local64_set(&(p)->v, (val))
+#else
+#define u64_stats_set(p, val)	((p)->v = (val))
+#endif
+#endif
 
 /* 6.2 renamed prandom_u32_max() to get_random_u32_below(). */
 #if FPM_SINCE(6, 2)

@@ -106,6 +106,8 @@ struct fpm_net {
 	u32 count;			/* mappings */
 	u32 hcount;			/* host mappings */
 	u32 gen;			/* table changes, for dump consistency */
+	/* Grace period after which no reader walks the retired hash. */
+	unsigned long htab_retired;
 	struct nf_hook_ops hook_ops[FPM_ATTACH_HOOKS];
 
 	/* Per-connection states (struct fpm_conn), for reclaim/teardown. */
@@ -163,8 +165,11 @@ struct fpm_map *fpm_map_lookup(struct fpm_net *fn, u16 port, u8 family,
 /*
  * Iteration for dumps, under rcu_read_lock: the mapping at cursor (*port,
  * *idx) or the next one, advancing the cursor past it; NULL at the end.
+ * @prev: NULL, or the mapping the previous call returned in the same
+ * read-side section, whose chain is then followed on from it.
  */
-struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx);
+struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx,
+			     struct fpm_map *prev);
 
 static inline void fpm_map_ctr_add(struct fpm_map *m, enum fpm_ctr c, u64 n)
 {

@@ -341,6 +341,17 @@ err_free:
 	return err;
 }
 
+/* A dump lists the whole table: it takes no attributes (no filter). */
+static int fpm_nl_map_dump_start(struct netlink_callback *cb)
+{
+	if (nlmsg_attrlen(cb->nlh, GENL_HDRLEN)) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "a mapping dump takes no attributes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * The dump cursor is (port, position in the port's chain) in cb->args[0]
  * and cb->args[1]; a mapping that does not fit is sent in the next part.
@@ -350,6 +361,7 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct fpm_net *fn = fpm_pernet(sock_net(skb->sk));
 	u32 port = cb->args[0];
 	u32 idx = cb->args[1];
+	struct fpm_map *m = NULL;
 	int sent = 0;
 	int err = 0;
 
@@ -358,10 +370,9 @@ static int fpm_nl_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	rcu_read_lock();
 	for (;;) {
 		u32 cur_port = port, cur_idx = idx;
-		struct fpm_map *m;
 		void *hdr;
 
-		m = fpm_map_next(fn, &port, &idx);
+		m = fpm_map_next(fn, &port, &idx, m);
 		if (!m)
 			break;
 
@@ -532,6 +543,7 @@ static const struct genl_ops fpm_genl_ops[] = {
 		.policy	= fpm_map_policy,
 		.maxattr = ARRAY_SIZE(fpm_map_policy) - 1,
 		.doit	= fpm_nl_map_get,
+		.start	= fpm_nl_map_dump_start,
 		.dumpit	= fpm_nl_map_dump,
 	},
 	{

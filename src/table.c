@@ -81,6 +81,11 @@ static int fpm_htab_reserve(struct fpm_net *fn)
 			    t ? !t->gen : 0);
 	if (!nt)
 		return -ENOMEM;
+	/*
+	 * nt links the mappings through the nodes of the hash retired last
+	 * time: a reader may still walk that one until its grace period ends.
+	 */
+	cond_synchronize_rcu(fn->htab_retired);
 	/* Every host mapping is in some port list: relink them all. */
 	for (i = 0; t && i < FPM_TBL_HI; i++) {
 		struct fpm_chunk *c = rcu_dereference_protected(fn->chunk[i],
@@ -92,8 +97,10 @@ static int fpm_htab_reserve(struct fpm_net *fn)
 					fpm_htab_insert(fn, nt, m);
 	}
 	rcu_assign_pointer(fn->htab, nt);
-	if (t)
+	if (t) {
+		fn->htab_retired = get_state_synchronize_rcu();
 		kvfree_rcu(t, rcu);
+	}
 	return 0;
 }
 
@@ -102,6 +109,7 @@ void fpm_table_init(struct fpm_net *fn)
 	fn->count = 0;
 	fn->hcount = 0;
 	fn->hseed = get_random_u32();
+	fn->htab_retired = get_state_synchronize_rcu();
 }
 
 void fpm_table_exit(struct fpm_net *fn)
@@ -322,12 +330,26 @@ void fpm_map_ctr_reset(struct fpm_net *fn)
 	mutex_unlock(&fn->lock);
 }
 
-struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx)
+struct fpm_map *fpm_map_next(struct fpm_net *fn, u32 *port, u32 *idx,
+			     struct fpm_map *prev)
 {
 	struct hlist_head *list;
 	struct fpm_map *m;
 	u32 i;
 
+	/*
+	 * Not from the chain's head for every mapping: a dump part of n
+	 * mappings on one port costs n steps, not n * n / 2.
+	 */
+	if (prev) {
+		m = prev;
+		hlist_for_each_entry_continue_rcu(m, pnode) {
+			(*idx)++;
+			return m;
+		}
+		(*port)++;
+		*idx = 0;
+	}
 	for (; *port < 65536; (*port)++, *idx = 0) {
 		if (!(*port & (FPM_TBL_LO - 1)) &&
 		    !rcu_access_pointer(fn->chunk[*port >> FPM_TBL_BITS_LO])) {

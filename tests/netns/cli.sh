@@ -383,6 +383,8 @@ test_kernel_validation() {
 	expect "kernel: well-formed add" 0 "" "ok"
 	raw "$NS_A" --dump FPM_CMD_MAP_GET
 	expect "kernel: dump" 0 "" "ok 1"
+	raw "$NS_A" --dump FPM_CMD_MAP_GET FPM_A_PORT:u16:21
+	expect "kernel: dump with a filter it would ignore" 1 "a mapping dump takes no attributes"
 	raw "$NS_A" 99
 	check_eq "genl_raw usage" 2 "$RC"
 }
@@ -424,6 +426,13 @@ test_big_tables() {
 	pm "$NS_A" -b "$T_DIR/batch-dup"
 	expect "batch stops on failure" 1 "mapping exists"
 	outcome "batch names the line" eval '[[ $ERR == *":1: command failed"* ]]'
+	# Refused in the middle of one netlink message: the adds after it went
+	# in and are undone; the reason stays the kernel's.
+	printf 'map add 9001\nmap add 5\nmap add 9002\n' >"$T_DIR/batch-mid"
+	pm "$NS_A" -b "$T_DIR/batch-mid"
+	expect "batch refused in the middle: the kernel's reason" 1 "mapping exists"
+	pm "$NS_A" map list -j
+	json "the refused batch's later add is undone" '[.[] | select(.port == 9002)] | length == 0'
 	pm "$NS_A" map flush
 	expect "flush 3000" 0
 	pm "$NS_A" stats -j

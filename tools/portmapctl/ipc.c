@@ -35,7 +35,7 @@ static struct {
 } S;
 
 /* What the last error carried besides its errno. */
-static struct {
+static struct x_err {
 	bool has_msg, has_miss, has_offs, has_policy, has_range;
 	uint32_t miss_type, offs;
 	int bad_type;
@@ -704,6 +704,9 @@ int pm_map_batch(const struct pm_map_op *ops, size_t n, size_t *done)
 		}
 		/* Later ones of the same message went in: undo them. */
 		if (err) {
+			/* The undo's own exchanges clear the refusal's extack. */
+			struct x_err refused = X;
+
 			for (k = *done + 1; k < i; k++) {
 				struct pm_map_key key = ops[k].key;
 
@@ -712,7 +715,7 @@ int pm_map_batch(const struct pm_map_op *ops, size_t n, size_t *done)
 				(void)key_cmd(ops[k].add ? FPM_CMD_MAP_DEL :
 					      FPM_CMD_MAP_ADD, &key);
 			}
-			/* key_cmd changed the reason: set it again. */
+			X = refused;
 			fail(err);
 		}
 	}

@@ -270,10 +270,23 @@ static int ns_flush(int argc, char **argv)
 		}
 		pm_map_list_push(&gone, &k);
 	}
-	pm_map_list_free(&gone);
 	pm_ns_list_free(&l);
-	if (pm_nft_flush())
-		return pm_fail("nat-server flush");
+	if (pm_nft_flush()) {
+		int ret = pm_fail("nat-server flush");
+
+		/* The rules stay: so do their mappings. */
+		for (i = 0; i < gone.n; i++) {
+			err = pm_map_add(&gone.v[i].key);
+			if (!err || err == -EEXIST || pm_lib_not_loaded())
+				continue;
+			pm_key_describe(&gone.v[i].key, key, sizeof(key));
+			pm_err("nat-server flush: map add %s: could not restore the mapping",
+			       key);
+		}
+		pm_map_list_free(&gone);
+		return ret;
+	}
+	pm_map_list_free(&gone);
 	return PM_EXIT_OK;
 }
 
