@@ -339,11 +339,16 @@ static fp_u32 fs_tls(struct fs_ctx *x, fp_u32 p)
 		case 0:
 			if (b < 20 || b > 24) {
 				d->flags &= ~FS_D_TLS;
-				/* Counted once: by the first side to clear. */
-				if (x->c->dir[!s->dir].flags & FS_D_TLS)
+				/*
+				 * Once, by the first side to clear: the other
+				 * side's clear text may already have begun (a
+				 * PASV queued, a multi-line reply open).
+				 */
+				if (x->c->dir[!s->dir].flags & FS_D_TLS) {
 					fs_ev(x, FS_EV_CCC);
-				fs_q_clear(x->c);
-				x->c->flags &= ~FS_C_MULTI;
+					fs_q_clear(x->c);
+					x->c->flags &= ~FS_C_MULTI;
+				}
 				return p;
 			}
 			d->tls_hlen = 1;

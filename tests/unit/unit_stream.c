@@ -465,6 +465,28 @@ static void case_tls(void)
 	CHECK(H.h.nexp == 1 && s->nedit, "PORT after CCC not handled");
 	fs_release(&H.c, &H.h);
 	end();
+
+	/* The client leaves TLS first: its next command is clear text. */
+	begin("after CCC: a PASV sent before the server's first clear reply");
+	hand_init(&H, 1);
+	hand_send(&H, FS_CLIENT, "AUTH TLS\r\n", 0);
+	hand_send(&H, FS_SERVER, "234 Go ahead.\r\n", 0);
+	/* CCC; the 200 and close_notify; the client's close_notify */
+	hand_sendn(&H, FS_CLIENT, rec + 10, 7, 10);
+	hand_sendn(&H, FS_SERVER, rec + 10, 7, 15);
+	hand_sendn(&H, FS_SERVER, rec + 10, 7, 22);
+	hand_sendn(&H, FS_CLIENT, rec + 10, 7, 17);
+	hand_send(&H, FS_CLIENT, "TYPE I\r\nPASV\r\n", 24);
+	hand_send(&H, FS_SERVER, "200 Type set.\r\n", 29);
+	hand_send(&H, FS_SERVER,
+		  "227 Entering Passive Mode (10,10,10,10,39,17)\r\n", 44);
+	CHECK(H.h.ev[FS_EV_CCC] == 1, "ccc %d", H.h.ev[FS_EV_CCC]);
+	CHECK(H.h.nexp == 1 && !H.h.ev[FS_EV_UNPAIRED],
+	      "PASV lost: expectations %d, unpaired %d", H.h.nexp,
+	      H.h.ev[FS_EV_UNPAIRED]);
+	CHECK(strstr(H.out, "203,0,113,1") != NULL, "got '%s'", H.out);
+	fs_release(&H.c, &H.h);
+	end();
 }
 
 static void case_queue_limit(void)
