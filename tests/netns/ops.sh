@@ -408,6 +408,14 @@ test_batch() {
 	jq_ok "atomic batch: the map del was undone" '[.[].port] == [10,21]'
 	pm "$NS_RTR" -j config show
 	jq_ok "atomic batch: settings kept" '.max_expect == 3'
+	# A chain of one's own in the CLI's table: the undo writes the table
+	# again without it, and says so.
+	must nsx "$NS_RTR" nft add chain inet ftp_portmap mychain
+	printf 'nat-server add tcp global 203.0.113.1 2222 inside 10.10.10.10 22\nnat-server add tcp global 203.0.113.1 2222 inside 10.10.10.11 22\n' >"$T_DIR/bad3"
+	pm "$NS_RTR" -b "$T_DIR/bad3"
+	expect_rc "undo with a foreign chain in the table: says what went" 1 "without what was added to it by hand (0 rule(s), 1 other object(s), e.g. chain mychain)"
+	pm "$NS_RTR" -j nat-server list
+	jq_ok "the undo kept the rules as before" 'length == 1 and .[0].ftp == true'
 	pm "$NS_RTR" -b "$T_DIR/none"
 	expect_rc "missing batch file" 1 "No such file"
 }

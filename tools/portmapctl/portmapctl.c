@@ -194,11 +194,14 @@ static bool nft_changed(const struct snapshot *snap)
 	return changed;
 }
 
-static int snapshot_restore(struct snapshot *snap)
+/* *@rewrote: table inet ftp_portmap was written again as it was. */
+static int snapshot_restore(struct snapshot *snap, bool *rewrote)
 {
 	struct pm_plan plan;
 	unsigned int flags = nft_changed(snap) ? 0 : PM_APPLY_NO_NFT;
 	int err;
+
+	*rewrote = !(flags & PM_APPLY_NO_NFT);
 
 	if (snap->have_module) {
 		err = pm_state_apply(&snap->s, flags, &plan);
@@ -271,9 +274,16 @@ static int run_batch(const char *path, bool force)
 		ret = PM_EXIT_FAIL;
 	}
 	if (!force && ret != PM_EXIT_OK && snap_ok) {
-		if (snapshot_restore(&snap))
+		const struct pm_ns_list *r = &snap.s.rules;
+		bool rewrote;
+
+		if (snapshot_restore(&snap, &rewrote))
 			pm_fail("batch: %s: undoing the commands before line %lu failed",
 				path, lineno);
+		else if (rewrote && (r->foreign_rules || r->foreign_objects))
+			pm_err("batch: %s: undone, except that table inet ftp_portmap was written again without what was added to it by hand (%u rule(s), %u other object(s), e.g. %s)",
+			       path, r->foreign_rules, r->foreign_objects,
+			       r->foreign_first);
 		else
 			pm_err("batch: %s: undone: the state is as before the batch",
 			       path);
