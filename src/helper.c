@@ -38,6 +38,7 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
+#include <net/netfilter/nf_log.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "helper.h"
@@ -369,11 +370,24 @@ static const struct {
 		"data port below 1024 refused" },
 };
 
-/* A refusal: traced, and reported through nf_ct_helper_log() (nf_log). */
+/*
+ * To nf_log, as nf_ct_helper_log() words it; not through it: it reads the
+ * helper's name from the conntrack, where ctnetlink may have just unset
+ * the helper (NULL) while this help() runs.
+ */
+static void fpm_nf_log(struct sk_buff *skb, const struct nf_conn *ct,
+		       const char *why)
+{
+	nf_log_packet(nf_ct_net(ct), nf_ct_l3num(ct), 0, skb, NULL, NULL, NULL,
+		      "nf_ct_%s: dropping packet: %s ",
+		      FTP_PORTMAP_HELPER_NAME, why);
+}
+
+/* A refusal: traced, and reported to nf_log. */
 static void fpm_refuse(struct fpm_host *g, const char *why)
 {
 	trace_fpm_refuse(g->ct, g->dir, why);
-	nf_ct_helper_log(g->skb, g->ct, "%s", why);
+	fpm_nf_log(g->skb, g->ct, why);
 }
 
 void fs_host_event(void *host, enum fs_event ev)
@@ -622,9 +636,9 @@ static int fpm_help(struct sk_buff *skb, unsigned int protoff,
 	if (g.fs.drop || g.fs.keep < g.fs.len) {
 		trace_fpm_verdict(ct, dir, seq, len, g.fs.head, g.fs.keep,
 				  g.fs.drop || ret != NF_ACCEPT);
-		nf_ct_helper_log(skb, ct, g.fs.drop ?
-				 "segment dropped for the sender to send again" :
-				 "segment tail held back for the sender to send again");
+		fpm_nf_log(skb, ct, g.fs.drop ?
+			   "segment dropped for the sender to send again" :
+			   "segment tail held back for the sender to send again");
 	}
 
 	/*
