@@ -341,17 +341,6 @@ err_free:
 	return err;
 }
 
-/* A dump lists the whole table: it takes no attributes (no filter). */
-static int fpm_nl_map_dump_start(struct netlink_callback *cb)
-{
-	if (nlmsg_attrlen(cb->nlh, GENL_HDRLEN)) {
-		NL_SET_ERR_MSG(cb->extack,
-			       "a mapping dump takes no attributes");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /*
  * The dump cursor is (port, position in the port's chain) in cb->args[0]
  * and cb->args[1]; a mapping that does not fit is sent in the next part.
@@ -543,7 +532,6 @@ static const struct genl_ops fpm_genl_ops[] = {
 		.policy	= fpm_map_policy,
 		.maxattr = ARRAY_SIZE(fpm_map_policy) - 1,
 		.doit	= fpm_nl_map_get,
-		.start	= fpm_nl_map_dump_start,
 		.dumpit	= fpm_nl_map_dump,
 	},
 	{

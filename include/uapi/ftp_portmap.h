@@ -34,7 +34,7 @@
  * FPM_CMD_MAP_DEL    PORT [FAMILY + HOST4|HOST6]        delete a mapping
  * FPM_CMD_MAP_GET    doit: PORT [host]: one mapping, with COUNTERS
  *                    dumpit: every mapping, ordered by port, with COUNTERS
- *                    (no request attributes: EINVAL)
+ *                    (it is never filtered: request attributes are ignored)
  * FPM_CMD_MAP_FLUSH  -                                  delete all mappings
  * FPM_CMD_STATS_GET  -     reply: STATS (nested FPM_STAT_*), MAP_COUNT
  * FPM_CMD_CONFIG_GET -     reply: STRICT, MAX_EXPECT, MAP_COUNT, MAP_MAX,
