@@ -84,8 +84,10 @@ static int fpm_htab_reserve(struct fpm_net *fn)
 	/*
 	 * nt links the mappings through the nodes of the hash retired last
 	 * time: a reader may still walk that one until its grace period ends.
+	 * (The first hash links nothing.)
 	 */
-	cond_synchronize_rcu(fn->htab_retired);
+	if (t)
+		cond_synchronize_rcu(fn->htab_retired);
 	/* Every host mapping is in some port list: relink them all. */
 	for (i = 0; t && i < FPM_TBL_HI; i++) {
 		struct fpm_chunk *c = rcu_dereference_protected(fn->chunk[i],

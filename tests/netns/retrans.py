@@ -640,8 +640,11 @@ def scen_port(a):
                 fail("%s: %s" % (tag, e))
 
 
-def port_one(a, tag, ls, cap, line, k, variant):
-    banner = b"220 ready\r\n"
+def raw_client_conn(a, ls, cap):
+    """The raw client in ns_in connects to the server; the server
+    application accepts on ls and sends its banner, which the raw client
+    reads.  Returns (raw, app, far); closes both ends if the banner
+    fails.  (raw_server_conn is the other way round.)"""
     Netns.enter(a.ns_in)
     raw = RawConn(a.client, a.server, a.port, log=trace)
     raw.connect()
@@ -650,8 +653,19 @@ def port_one(a, tag, ls, cap, line, k, variant):
         peer = app.sock.getpeername()
         far = FarEnd(cap, peer[0], peer[1], a.server, a.port, raw.iss)
         cap.read(0)
+        banner = b"220 ready\r\n"
         app.send(banner)
         raw.wait_rx(len(banner))
+    except BaseException:
+        app.close()
+        raw.close()
+        raise
+    return raw, app, far
+
+
+def port_one(a, tag, ls, cap, line, k, variant):
+    raw, app, far = raw_client_conn(a, ls, cap)
+    try:
         retrans_checks(tag, raw, far, line, 0, 0, k, variant, app)
         app.read_until(len(line.r), 2.0)
         got = app.read_more(0.1)
@@ -1020,18 +1034,10 @@ def scen_hole(a):
     Netns.enter(a.ns_far)
     cap = Capture(a.if_far)
     ls = listen(a.ns_far, a.server, a.port)
-    Netns.enter(a.ns_in)
-    raw = RawConn(a.client, a.server, a.port, log=trace)
-    raw.connect()
-    app = accept(ls)
+    raw, app, far = raw_client_conn(a, ls, cap)
     before = stats()
     tag = a.label
     try:
-        peer = app.sock.getpeername()
-        far = FarEnd(cap, peer[0], peer[1], a.server, a.port, raw.iss)
-        cap.read(0)
-        app.send(b"220 ready\r\n")
-        raw.wait_rx(11)
         seg1, seg2 = b"TYPE I\r\n", b"NOOP\r\n"
         if nat:
             n = send_until_seen(raw, far, len(seg1), seg2, 3)
@@ -1336,20 +1342,12 @@ def scen_inflight(a):
         lb = ("PORT %s,39,%d\r\n" % (orig, p2 + 1)).encode()
         want = la.replace(orig.encode(), rep.encode()) + \
             lb.replace(orig.encode(), rep.encode())
-        Netns.enter(a.ns_in)
-        raw = RawConn(a.client, a.server, a.port, log=trace)
         try:
-            raw.connect()
-            app = accept(ls)
+            raw, app, far = raw_client_conn(a, ls, cap)
         except (PeerError, OSError) as e:
             fail("%s: %s" % (tag, e))
             continue
         try:
-            peer = app.sock.getpeername()
-            far = FarEnd(cap, peer[0], peer[1], a.server, a.port, raw.iss)
-            cap.read(0)
-            app.send(b"220 ready\r\n")
-            raw.wait_rx(11)
             if case == "lost first":
                 raw.send_at(0, la, tos=DSCP_LOSE)
                 raw.send_at(len(la), lb)
@@ -1443,15 +1441,8 @@ def scen_icmp(a):
                             socket.IPPROTO_ICMP)
     tag = a.label
     p2 = a.port_base
-    raw = RawConn(a.client, a.server, a.port, log=trace)
-    raw.connect()
-    app = accept(ls)
+    raw, app, far = raw_client_conn(a, ls, cap)
     try:
-        peer = app.sock.getpeername()
-        far = FarEnd(cap, peer[0], peer[1], a.server, a.port, raw.iss)
-        cap.read(0)
-        app.send(b"220 ready\r\n")
-        raw.wait_rx(11)
         before = stats()
         forged = ("\r\nPORT %s,39,%d\r\n" % (comma(a.client), p2)).encode()
         for _ in range(3):

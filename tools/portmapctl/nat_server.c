@@ -236,6 +236,23 @@ static int ns_del(int argc, char **argv)
 	return PM_EXIT_OK;
 }
 
+/* A failed flush adds back the mappings it removed; says which it cannot. */
+static void flush_restore(const struct pm_map_list *gone)
+{
+	char key[80];
+	size_t i;
+	int err;
+
+	for (i = 0; i < gone->n; i++) {
+		err = pm_map_add(&gone->v[i].key);
+		if (!err || err == -EEXIST || pm_lib_not_loaded())
+			continue;
+		pm_key_describe(&gone->v[i].key, key, sizeof(key));
+		pm_err("nat-server flush: map add %s: could not restore the mapping",
+		       key);
+	}
+}
+
 static int ns_flush(int argc, char **argv)
 {
 	struct pm_ns_list l;
@@ -261,9 +278,7 @@ static int ns_flush(int argc, char **argv)
 		if (err) {
 			pm_key_describe(&k, key, sizeof(key));
 			pm_fail("nat-server flush: map del %s", key);
-			/* Put back the ones already gone. */
-			for (i = 0; i < gone.n; i++)
-				(void)pm_map_add(&gone.v[i].key);
+			flush_restore(&gone);
 			pm_map_list_free(&gone);
 			pm_ns_list_free(&l);
 			return PM_EXIT_FAIL;
@@ -275,14 +290,7 @@ static int ns_flush(int argc, char **argv)
 		int ret = pm_fail("nat-server flush");
 
 		/* The rules stay: so do their mappings. */
-		for (i = 0; i < gone.n; i++) {
-			err = pm_map_add(&gone.v[i].key);
-			if (!err || err == -EEXIST || pm_lib_not_loaded())
-				continue;
-			pm_key_describe(&gone.v[i].key, key, sizeof(key));
-			pm_err("nat-server flush: map add %s: could not restore the mapping",
-			       key);
-		}
+		flush_restore(&gone);
 		pm_map_list_free(&gone);
 		return ret;
 	}
